@@ -1,0 +1,4 @@
+DROP TABLE customer_addresses;
+DROP TABLE customers;
+DROP TABLE api_keys;
+DROP TABLE stores;

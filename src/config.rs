@@ -1,0 +1,97 @@
+//! Settings, read once at start from the environment (flags given to `serve` win).
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
+//! | `DATABASE_URL` | PostgreSQL connection URL | `postgres://postgres@127.0.0.1:5432/whale` |
+//! | `WHALE_DB_POOL_SIZE` | connections in the pool | `16` |
+//! | `WHALE_DB_TIMEOUT_SECS` | wait/connect/recycle timeout | `5` |
+//! | `WHALE_BIND` | address `serve` listens on | `127.0.0.1:8080` |
+//! | `WHALE_CORS_ORIGINS` | comma-separated origins allowed to call from browsers, or `*` | none |
+//! | `WHALE_MAX_BODY_BYTES` | largest request body | `1048576` |
+//! | `WHALE_MAX_DEPTH` | deepest query | `12` |
+//! | `WHALE_MAX_COMPLEXITY` | costliest query (a list costs `first` × its selection) | `20000` |
+//! | `WHALE_QUERY_TIMEOUT_SECS` | longest a request may run | `30` |
+
+use std::env;
+use std::str::FromStr;
+
+/// Database settings.
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    pub url: String,
+    pub pool_size: usize,
+    pub connect_timeout_secs: u64,
+}
+
+/// HTTP settings.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    pub bind: String,
+    /// Origins allowed by CORS; `["*"]` allows any.
+    pub cors_origins: Vec<String>,
+    pub max_body_bytes: usize,
+    pub query_timeout_secs: u64,
+}
+
+/// GraphQL query limits.
+#[derive(Debug, Clone)]
+pub struct LimitsConfig {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+}
+
+/// Everything the server needs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database: DatabaseConfig,
+    pub http: HttpConfig,
+    pub limits: LimitsConfig,
+}
+
+/// The database URL used when `DATABASE_URL` is not set.
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/whale";
+
+impl DatabaseConfig {
+    pub fn from_environment() -> anyhow::Result<Self> {
+        Ok(Self {
+            url: env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned()),
+            pool_size: var_or("WHALE_DB_POOL_SIZE", 16)?,
+            connect_timeout_secs: var_or("WHALE_DB_TIMEOUT_SECS", 5)?,
+        })
+    }
+}
+
+impl HttpConfig {
+    pub fn from_environment() -> anyhow::Result<Self> {
+        let origins = env::var("WHALE_CORS_ORIGINS").unwrap_or_default();
+        Ok(Self {
+            bind: env::var("WHALE_BIND").unwrap_or_else(|_| "127.0.0.1:8080".to_owned()),
+            cors_origins: origins.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect(),
+            max_body_bytes: var_or("WHALE_MAX_BODY_BYTES", 1 << 20)?,
+            query_timeout_secs: var_or("WHALE_QUERY_TIMEOUT_SECS", 30)?,
+        })
+    }
+}
+
+impl LimitsConfig {
+    pub fn from_environment() -> anyhow::Result<Self> {
+        Ok(Self { max_depth: var_or("WHALE_MAX_DEPTH", 12)?, max_complexity: var_or("WHALE_MAX_COMPLEXITY", 20_000)? })
+    }
+}
+
+impl Config {
+    pub fn from_environment() -> anyhow::Result<Self> {
+        Ok(Self {
+            database: DatabaseConfig::from_environment()?,
+            http: HttpConfig::from_environment()?,
+            limits: LimitsConfig::from_environment()?,
+        })
+    }
+}
+
+fn var_or<T: FromStr>(name: &str, default: T) -> anyhow::Result<T> {
+    match env::var(name) {
+        Ok(text) => text.trim().parse().map_err(|_| anyhow::anyhow!("{name}={text:?} is not a valid value")),
+        Err(_) => Ok(default),
+    }
+}

@@ -1,0 +1,13 @@
+//! The data layer: the connection pool, embedded migrations and one module of queries per table.
+//! Every query function takes the store it acts for, so no caller can forget tenancy.
+
+pub mod addresses;
+pub mod api_keys;
+pub mod customer_list;
+pub mod customers;
+pub mod migrate;
+pub mod pool;
+pub mod schema;
+pub mod stores;
+
+pub use pool::{DbPool, connect_pool};

@@ -1,0 +1,70 @@
+// @generated-compatible: written to match `migrations/` (what `diesel print-schema` would emit,
+// with `tags` as `Array<Text>` since the column is `text[] NOT NULL` of non-null elements).
+
+diesel::table! {
+    stores (id) {
+        id -> Uuid,
+        name -> Text,
+        currency -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    api_keys (store_id, id) {
+        store_id -> Uuid,
+        id -> Uuid,
+        name -> Text,
+        prefix -> Text,
+        secret_hash -> Bytea,
+        read_only -> Bool,
+        created_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    customers (store_id, id) {
+        store_id -> Uuid,
+        id -> Uuid,
+        email -> Text,
+        email_lower -> Text,
+        first_name -> Nullable<Text>,
+        last_name -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        phone_digits -> Nullable<Text>,
+        search_text -> Text,
+        tags -> Array<Text>,
+        metadata -> Jsonb,
+        total_orders -> Int4,
+        total_spent -> Int8,
+        first_order_at -> Nullable<Timestamptz>,
+        last_order_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    customer_addresses (store_id, id) {
+        store_id -> Uuid,
+        id -> Uuid,
+        customer_id -> Uuid,
+        position -> Int2,
+        is_default -> Bool,
+        first_name -> Nullable<Text>,
+        last_name -> Nullable<Text>,
+        company -> Nullable<Text>,
+        line1 -> Nullable<Text>,
+        line2 -> Nullable<Text>,
+        city -> Nullable<Text>,
+        state -> Nullable<Text>,
+        postal_code -> Nullable<Text>,
+        country -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(api_keys -> stores (store_id));
+diesel::allow_tables_to_appear_in_same_query!(stores, api_keys, customers, customer_addresses);

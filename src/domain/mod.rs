@@ -1,0 +1,16 @@
+//! The store's business vocabulary: typed ids and validated values, built once at the edge.
+//! Nothing here knows about HTTP, GraphQL or the database.
+
+pub mod address;
+pub mod api_key;
+pub mod customer;
+pub mod email;
+pub mod ids;
+pub mod input_error;
+pub mod metadata;
+pub mod money;
+pub mod phone;
+pub mod tags;
+pub mod text;
+
+pub use input_error::InputError;

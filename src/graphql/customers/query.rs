@@ -1,0 +1,93 @@
+//! Customer queries: by id, by email, and the searchable, sortable list.
+
+use super::connection::CustomerConnection;
+use super::inputs::{CustomerSortKey, SortOrder};
+use super::types::Customer;
+use crate::db::customer_list::CustomerFilter;
+use crate::db::customers;
+use crate::domain::ids::CustomerId;
+use crate::domain::metadata::MetadataPatch;
+use crate::domain::tags;
+use crate::error::AppError;
+use crate::graphql::context;
+use crate::graphql::pagination::{list_cost, page_size};
+use crate::graphql::scalars::{Json, Timestamp};
+use async_graphql::{Context, ID, Object, Result};
+
+/// The longest `search` accepted.
+const MAX_SEARCH_CHARS: usize = 255;
+
+/// Customer lookups.
+#[derive(Default)]
+pub struct CustomerQuery;
+
+/// Reads a customer id argument.
+pub fn customer_id(arg: &str, id: &ID) -> Result<CustomerId, AppError> {
+    CustomerId::parse(id).map_err(|e| AppError::bad_input(arg, e.to_string()))
+}
+
+#[Object]
+impl CustomerQuery {
+    /// A customer by id; null when there is none in this store.
+    async fn customer(&self, ctx: &Context<'_>, #[graphql(desc = "The customer's id (`cust_...`).")] id: ID) -> Result<Option<Customer>> {
+        let id = customer_id("id", &id)?;
+        let mut conn = context::conn(ctx).await?;
+        let row = customers::find(&mut conn, context::store(ctx)?, id).await.map_err(AppError::from)?;
+        Ok(row.map(Customer))
+    }
+
+    /// A customer by email address, compared ignoring case; null when there is none.
+    async fn customer_by_email(&self, ctx: &Context<'_>, #[graphql(desc = "The email address.")] email: String) -> Result<Option<Customer>> {
+        let mut conn = context::conn(ctx).await?;
+        let row = customers::find_by_email(&mut conn, context::store(ctx)?, email.trim()).await.map_err(AppError::from)?;
+        Ok(row.map(Customer))
+    }
+
+    /// Customers matching every given filter, in keyset-paginated pages.
+    #[graphql(complexity = "list_cost(first, child_complexity)")]
+    #[expect(clippy::too_many_arguments, reason = "one argument per documented filter")]
+    async fn customers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Case-insensitive substring of first name, last name or email (`john@` finds john@acme.com); \
+                          digits also match the phone however it was typed.")]
+        search: Option<String>,
+        #[graphql(desc = "Only customers carrying every one of these tags.")] tags: Option<Vec<String>>,
+        #[graphql(desc = "Only customers carrying at least one of these tags.")] any_tags: Option<Vec<String>>,
+        #[graphql(desc = "Only customers created strictly after this time (a date means its midnight UTC).")]
+        created_after: Option<Timestamp>,
+        #[graphql(desc = "Only customers created strictly before this time.")] created_before: Option<Timestamp>,
+        #[graphql(desc = "Only customers whose metadata contains all these key–value pairs, e.g. `{\"source\": \"trade_show\"}`.")]
+        metadata: Option<Json>,
+        #[graphql(desc = "What to sort by; ties are broken by id.", default_with = "CustomerSortKey::CreatedAt")]
+        sort: CustomerSortKey,
+        #[graphql(desc = "Sort direction; customers without a value come last either way.", default_with = "SortOrder::Desc")]
+        order: SortOrder,
+        #[graphql(desc = "Page size, 0 to 250 (default 25).")] first: Option<i32>,
+        #[graphql(desc = "Continue after this cursor (`pageInfo.endCursor` of the previous page).")] after: Option<String>,
+    ) -> Result<CustomerConnection> {
+        let first = page_size(first)?;
+        if let Some(s) = &search
+            && s.chars().count() > MAX_SEARCH_CHARS
+        {
+            return Err(AppError::bad_input("search", format!("must be at most {MAX_SEARCH_CHARS} characters")).into());
+        }
+        let clean = |arg: &str, list: Option<Vec<String>>| -> Result<Vec<String>, AppError> {
+            let list = list.unwrap_or_default();
+            Ok(list.iter().enumerate().map(|(i, t)| tags::clean(&format!("{arg}.{i}"), t)).collect::<Result<_, _>>()?)
+        };
+        let metadata = match metadata {
+            Some(m) => Some(MetadataPatch::parse("metadata", &m.0).and_then(|p| p.into_filter("metadata")).map_err(AppError::from)?),
+            None => None,
+        };
+        let filter = CustomerFilter {
+            search,
+            tags_all: clean("tags", tags)?,
+            tags_any: clean("anyTags", any_tags)?,
+            created_after: created_after.map(|t| t.0),
+            created_before: created_before.map(|t| t.0),
+            metadata,
+        };
+        Ok(CustomerConnection::load(ctx, filter, sort.into(), order.into(), after.as_deref(), first).await?)
+    }
+}

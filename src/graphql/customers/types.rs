@@ -1,0 +1,152 @@
+//! The `Customer` and `Address` output types.
+
+use crate::db::addresses::AddressRow;
+use crate::db::customers::CustomerRow;
+use crate::domain::ids::{AddressId, CustomerId};
+use crate::domain::money::Money;
+use crate::error::AppError;
+use crate::graphql::loaders::Loaders;
+use crate::graphql::scalars::{Json, Timestamp};
+use async_graphql::{Context, ID, Object, Result};
+
+/// A customer profile: contact details, addresses, tags, custom metadata and order totals.
+pub struct Customer(pub CustomerRow);
+
+#[Object]
+impl Customer {
+    /// The customer's id (`cust_...`).
+    async fn id(&self) -> ID {
+        ID(CustomerId(self.0.id).to_string())
+    }
+
+    /// Email address, as given; unique in the store ignoring case.
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+
+    /// Given name.
+    async fn first_name(&self) -> Option<&str> {
+        self.0.first_name.as_deref()
+    }
+
+    /// Family name.
+    async fn last_name(&self) -> Option<&str> {
+        self.0.last_name.as_deref()
+    }
+
+    /// Phone number: E.164 (`+14155552671`) when it could be normalised, otherwise as given.
+    async fn phone(&self) -> Option<&str> {
+        self.0.phone.as_deref()
+    }
+
+    /// Tags, in the order they were first added.
+    async fn tags(&self) -> &[String] {
+        &self.0.tags
+    }
+
+    /// Custom key–value data (an object of strings).
+    async fn metadata(&self) -> Json {
+        Json(self.0.metadata.clone())
+    }
+
+    /// Every address, the default one first among equals of its position.
+    async fn addresses(&self, ctx: &Context<'_>) -> Result<Vec<Address>> {
+        Ok(load_addresses(ctx, self.0.customer_id()).await?.into_iter().map(Address).collect())
+    }
+
+    /// The default address (the first unless another was marked default).
+    async fn default_address(&self, ctx: &Context<'_>) -> Result<Option<Address>> {
+        Ok(load_addresses(ctx, self.0.customer_id()).await?.into_iter().find(|a| a.is_default).map(Address))
+    }
+
+    /// Number of orders placed.
+    async fn total_orders(&self) -> i32 {
+        self.0.total_orders
+    }
+
+    /// Sum of all orders, in the store's currency.
+    async fn total_spent(&self) -> f64 {
+        Money(self.0.total_spent).as_major()
+    }
+
+    /// When the first order was placed.
+    async fn first_order_at(&self) -> Option<Timestamp> {
+        self.0.first_order_at.map(Timestamp)
+    }
+
+    /// When the latest order was placed.
+    async fn last_order_at(&self) -> Option<Timestamp> {
+        self.0.last_order_at.map(Timestamp)
+    }
+
+    /// When the profile was created.
+    async fn created_at(&self) -> Timestamp {
+        Timestamp(self.0.created_at)
+    }
+
+    /// When the profile was last changed.
+    async fn updated_at(&self) -> Timestamp {
+        Timestamp(self.0.updated_at)
+    }
+}
+
+async fn load_addresses(ctx: &Context<'_>, id: CustomerId) -> Result<Vec<AddressRow>, AppError> {
+    let loaders = ctx.data_opt::<Loaders>().ok_or_else(|| AppError::Internal(anyhow::anyhow!("no loaders in request")))?;
+    let found = loaders.addresses.load_one(id).await.map_err(|e| AppError::Internal(anyhow::anyhow!("{e:#}")))?;
+    Ok(found.unwrap_or_default())
+}
+
+/// A postal address of a customer.
+pub struct Address(pub AddressRow);
+
+#[Object]
+impl Address {
+    /// The address's id (`addr_...`).
+    async fn id(&self) -> ID {
+        ID(AddressId(self.0.id).to_string())
+    }
+    /// Whether this is the customer's default address.
+    async fn is_default(&self) -> bool {
+        self.0.is_default
+    }
+    /// Recipient's given name.
+    async fn first_name(&self) -> Option<&str> {
+        self.0.first_name.as_deref()
+    }
+    /// Recipient's family name.
+    async fn last_name(&self) -> Option<&str> {
+        self.0.last_name.as_deref()
+    }
+    /// Company name.
+    async fn company(&self) -> Option<&str> {
+        self.0.company.as_deref()
+    }
+    /// Street address.
+    async fn line1(&self) -> Option<&str> {
+        self.0.line1.as_deref()
+    }
+    /// Apartment, suite, unit.
+    async fn line2(&self) -> Option<&str> {
+        self.0.line2.as_deref()
+    }
+    /// City or locality.
+    async fn city(&self) -> Option<&str> {
+        self.0.city.as_deref()
+    }
+    /// State, province or region.
+    async fn state(&self) -> Option<&str> {
+        self.0.state.as_deref()
+    }
+    /// Postal or ZIP code.
+    async fn postal_code(&self) -> Option<&str> {
+        self.0.postal_code.as_deref()
+    }
+    /// ISO 3166-1 alpha-2 country code (`US`).
+    async fn country(&self) -> Option<&str> {
+        self.0.country.as_deref()
+    }
+    /// Phone number at this address, E.164 where it could be normalised.
+    async fn phone(&self) -> Option<&str> {
+        self.0.phone.as_deref()
+    }
+}

@@ -1,0 +1,42 @@
+//! The GraphQL API: one `schema()` built from per-area query and mutation objects, with the
+//! request policy (limits, read-only keys, error codes) in `policy`.
+
+pub mod context;
+pub mod customers;
+pub mod errors;
+pub mod loaders;
+pub mod pagination;
+pub mod policy;
+pub mod scalars;
+
+use crate::config::LimitsConfig;
+use crate::db::DbPool;
+use async_graphql::{EmptySubscription, MergedObject, Schema};
+
+/// Every query of the API.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(customers::query::CustomerQuery);
+
+/// Every mutation of the API. Read-only keys may not run any of them.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(customers::mutation::CustomerMutation);
+
+/// The executable schema.
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// Builds the schema. The pool is shared data; per-request data (the key's grant, DataLoaders)
+/// is attached to each request by `http`.
+pub fn schema(pool: Option<DbPool>, limits: &LimitsConfig) -> AppSchema {
+    let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+        .extension(policy::Policy::new(limits.clone()));
+    if let Some(pool) = pool {
+        builder = builder.data(pool);
+    }
+    builder.finish()
+}
+
+/// The SDL of the schema, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    let limits = LimitsConfig { max_depth: 0, max_complexity: 0 };
+    schema(None, &limits).sdl()
+}

@@ -1,0 +1,12 @@
+//! Whale CRM: a GraphQL customer CRM for online stores.
+//!
+//! Dependencies point one way: `http → graphql → domain ← db`.
+
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod seed;
+pub mod server;

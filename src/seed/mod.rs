@@ -1,0 +1,3 @@
+//! Data loaders for demos and benchmarks.
+
+pub mod demo;

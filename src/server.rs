@@ -1,0 +1,57 @@
+//! Assembling and running the server: migrations, pool, schema, router, graceful shutdown.
+
+use crate::config::Config;
+use crate::db::{self, DbPool};
+use crate::graphql;
+use crate::http::{self, AppState};
+use axum::Router;
+use std::future::Future;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// Applies pending migrations and builds the router and its pool.
+pub async fn prepare(config: &Config) -> anyhow::Result<(Router, DbPool)> {
+    let applied = db::migrate::run(&config.database.url).await?;
+    if applied > 0 {
+        tracing::info!(applied, "applied migrations");
+    }
+    let pool = db::connect_pool(&config.database)?;
+    let state = AppState {
+        schema: graphql::schema(Some(pool.clone()), &config.limits),
+        pool: pool.clone(),
+        max_body_bytes: config.http.max_body_bytes,
+        query_timeout: Duration::from_secs(config.http.query_timeout_secs),
+    };
+    Ok((http::router(state, &config.http), pool))
+}
+
+/// Serves on `listener` until `shutdown` resolves, then finishes in-flight requests.
+pub async fn serve(config: &Config, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let (router, _pool) = prepare(config).await?;
+    tracing::info!(address = %listener.local_addr()?, "listening; GraphiQL at /graphql");
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
+    Ok(())
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}
