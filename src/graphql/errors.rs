@@ -60,7 +60,7 @@ pub fn request_level(err: AppError) -> ServerError {
 pub fn ensure_code(error: &mut ServerError, request_id: Option<&str>) {
     let has_code = error.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
     if !has_code {
-        let coercion = error.message.starts_with("Failed to parse") || error.message.starts_with("Invalid value");
+        let coercion = ["Failed to parse \"", "Expected input type \"", "Invalid value"].iter().any(|p| error.message.starts_with(p));
         if error.path.is_empty() || coercion {
             set(error, "code", code::BAD_USER_INPUT);
         } else {
@@ -132,6 +132,14 @@ mod tests {
         let ext = err.extensions.unwrap();
         assert_eq!(ext.get("code"), Some(&Value::from(code::INTERNAL)));
         assert_eq!(ext.get("requestId"), Some(&Value::from("req-1")));
+    }
+
+    #[test]
+    fn argument_coercion_errors_are_the_callers() {
+        let mut err = ServerError::new("Expected input type \"SortOrder\", found null.", None);
+        err.path = vec![async_graphql::PathSegment::Field("customers".into())];
+        ensure_code(&mut err, None);
+        assert_eq!(err.extensions.unwrap().get("code"), Some(&Value::from(code::BAD_USER_INPUT)));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use super::context::RequestContext;
 use super::errors::{code, ensure_code};
 use crate::config::LimitsConfig;
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest, NextRequest, NextSubscribe,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextPrepareRequest, NextRequest, NextSubscribe,
     NextValidation,
 };
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
@@ -38,12 +38,17 @@ struct PolicyExtension {
     operation_name: Mutex<Option<String>>,
 }
 
-/// The type of the operation a request runs: the named one, or the only one.
+/// The type of the operation a request runs: the named one, or the only one (`None` when the
+/// request is ambiguous; execution then refuses it).
 pub fn operation_type(doc: &ExecutableDocument, name: Option<&str>) -> Option<OperationType> {
-    doc.operations
-        .iter()
-        .find(|(op_name, _)| name.is_none() || op_name.map(|n| n.as_str()) == name)
-        .map(|(_, op)| op.node.ty)
+    let mut operations = doc.operations.iter();
+    match name {
+        Some(name) => operations.find(|(n, _)| n.map(|n| n.as_str()) == Some(name)).map(|(_, op)| op.node.ty),
+        None => match (operations.next(), operations.next()) {
+            (Some((_, op)), None) => Some(op.node.ty),
+            _ => None,
+        },
+    }
 }
 
 fn error(message: String, code: &str) -> ServerError {
@@ -60,8 +65,16 @@ fn request_id<'a>(ctx: &ExtensionContext<'a>) -> Option<&'a str> {
 
 #[async_graphql::async_trait::async_trait]
 impl Extension for PolicyExtension {
+    /// Covers errors raised before execution (parsing, validation); no request data exists yet.
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let mut response = next.run(ctx).await;
+        response.errors.iter_mut().for_each(|e| ensure_code(e, None));
+        response
+    }
+
+    /// Covers resolver errors, with the request id for internal ones.
+    async fn execute(&self, ctx: &ExtensionContext<'_>, operation_name: Option<&str>, next: NextExecute<'_>) -> Response {
+        let mut response = next.run(ctx, operation_name).await;
         let id = request_id(ctx);
         response.errors.iter_mut().for_each(|e| ensure_code(e, id));
         response

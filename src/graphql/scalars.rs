@@ -9,6 +9,8 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timestamp(pub DateTime<Utc>);
 
+/// An instant, written as RFC 3339 in UTC with milliseconds (`2026-03-08T14:30:00.000Z`).
+/// Accepted as any RFC 3339 time, or as a date (`2026-01-01`, meaning its midnight UTC).
 #[Scalar(name = "DateTime")]
 impl ScalarType for Timestamp {
     fn parse(value: Value) -> InputValueResult<Self> {
@@ -34,6 +36,7 @@ impl ScalarType for Timestamp {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Json(pub serde_json::Value);
 
+/// A JSON object. Customer metadata is an object of string values.
 #[Scalar(name = "JSON")]
 impl ScalarType for Json {
     fn parse(value: Value) -> InputValueResult<Self> {

@@ -100,8 +100,13 @@ fn customer(rng: &mut StdRng, i: usize) -> RawNewCustomer {
     }
 }
 
-/// Creates the demo store and its customers; returns the store and its (read-write) key.
+/// Creates the demo store and its customers; returns the store and a new (read-write) key.
+/// When a store of that name exists already, only issues a new key for it.
 pub async fn load(conn: &mut AsyncPgConnection, store_name: &str) -> anyhow::Result<(StoreId, String)> {
+    if let Some(store) = stores::find_by_name(conn, store_name).await? {
+        eprintln!("store {store_name:?} exists already: issuing a new key for it");
+        return Ok((store, api_keys::issue(conn, store, "demo", false).await?));
+    }
     let store = stores::create(conn, store_name, "USD").await?;
     let key = api_keys::issue(conn, store, "demo", false).await?;
     let mut rng = StdRng::seed_from_u64(2026);

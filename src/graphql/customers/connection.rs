@@ -87,6 +87,7 @@ impl CustomerConnection {
     }
 }
 
+/// A page of customers.
 #[Object]
 impl CustomerConnection {
     /// The customers on this page, each with its cursor.

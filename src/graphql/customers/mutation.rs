@@ -58,7 +58,12 @@ impl CustomerMutation {
         let id = customer_id("id", &id)?;
         let change = CustomerUpdate::parse(&RawCustomerUpdate::from(&input)).map_err(|e| AppError::from(e.under("input")))?;
         let mut conn = context::conn(ctx).await?;
-        let row = customers::update(&mut conn, context::store(ctx)?, id, &change).await?;
+        let store = context::store(ctx)?;
+        let row = if change.is_empty() {
+            customers::find(&mut conn, store, id).await.map_err(AppError::from)?.ok_or_else(|| AppError::not_found("customer", id, "id"))?
+        } else {
+            customers::update(&mut conn, store, id, &change).await?
+        };
         Ok(UpdateCustomerPayload { customer: Customer(row) })
     }
 

@@ -59,18 +59,19 @@ impl CustomerQuery {
         #[graphql(desc = "Only customers created strictly before this time.")] created_before: Option<Timestamp>,
         #[graphql(desc = "Only customers whose metadata contains all these key–value pairs, e.g. `{\"source\": \"trade_show\"}`.")]
         metadata: Option<Json>,
-        #[graphql(desc = "What to sort by; ties are broken by id.", default_with = "CustomerSortKey::CreatedAt")]
-        sort: CustomerSortKey,
-        #[graphql(desc = "Sort direction; customers without a value come last either way.", default_with = "SortOrder::Desc")]
-        order: SortOrder,
+        #[graphql(desc = "What to sort by (default CREATED_AT); ties are broken by id.")] sort: Option<CustomerSortKey>,
+        #[graphql(desc = "Sort direction (default DESC); customers without a value come last either way.")] order: Option<SortOrder>,
         #[graphql(desc = "Page size, 0 to 250 (default 25).")] first: Option<i32>,
         #[graphql(desc = "Continue after this cursor (`pageInfo.endCursor` of the previous page).")] after: Option<String>,
     ) -> Result<CustomerConnection> {
         let first = page_size(first)?;
-        if let Some(s) = &search
-            && s.chars().count() > MAX_SEARCH_CHARS
-        {
-            return Err(AppError::bad_input("search", format!("must be at most {MAX_SEARCH_CHARS} characters")).into());
+        if let Some(s) = &search {
+            if s.chars().count() > MAX_SEARCH_CHARS {
+                return Err(AppError::bad_input("search", format!("must be at most {MAX_SEARCH_CHARS} characters")).into());
+            }
+            if s.chars().any(char::is_control) {
+                return Err(AppError::bad_input("search", "must not contain control characters").into());
+            }
         }
         let clean = |arg: &str, list: Option<Vec<String>>| -> Result<Vec<String>, AppError> {
             let list = list.unwrap_or_default();
@@ -88,6 +89,8 @@ impl CustomerQuery {
             created_before: created_before.map(|t| t.0),
             metadata,
         };
-        Ok(CustomerConnection::load(ctx, filter, sort.into(), order.into(), after.as_deref(), first).await?)
+        let sort = sort.unwrap_or(CustomerSortKey::CreatedAt).into();
+        let order = order.unwrap_or(SortOrder::Desc).into();
+        Ok(CustomerConnection::load(ctx, filter, sort, order, after.as_deref(), first).await?)
     }
 }

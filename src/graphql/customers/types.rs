@@ -12,6 +12,7 @@ use async_graphql::{Context, ID, Object, Result};
 /// A customer profile: contact details, addresses, tags, custom metadata and order totals.
 pub struct Customer(pub CustomerRow);
 
+/// A customer profile: contact details, addresses, tags, custom metadata and order totals.
 #[Object]
 impl Customer {
     /// The customer's id (`cust_...`).
@@ -99,6 +100,7 @@ async fn load_addresses(ctx: &Context<'_>, id: CustomerId) -> Result<Vec<Address
 /// A postal address of a customer.
 pub struct Address(pub AddressRow);
 
+/// A postal address of a customer.
 #[Object]
 impl Address {
     /// The address's id (`addr_...`).

@@ -1,0 +1,12 @@
+//! The integration suite: every test starts the real server on a free port, talks to it over
+//! HTTP (or WebSocket) with real GraphQL documents, and works in a store of its own.
+
+mod auth;
+mod customers_create;
+mod customers_list;
+mod customers_update;
+mod helpers;
+mod http;
+mod isolation;
+mod limits;
+mod schema;
