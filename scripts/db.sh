@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Makes sure a PostgreSQL server answers and prints a DATABASE_URL for it on stdout.
 #
-#   scripts/db.sh [--database NAME]
+#   scripts/db.sh [--database NAME] [--fresh]
+#
+# --fresh drops and recreates the database on this machine's cluster (the test suite starts from
+# an empty database every run); it does nothing to a server named by DATABASE_URL.
 #
 # 1. If DATABASE_URL is set and its server answers, use it (with NAME as the database, if given).
 # 2. Otherwise use this machine's PostgreSQL cluster: install Debian's `postgresql` package if it
@@ -11,10 +14,12 @@
 set -euo pipefail
 
 database=""
+fresh=false
 while [ $# -gt 0 ]; do
   case "$1" in
     --database) database="$2"; shift 2 ;;
-    *) echo "usage: $0 [--database NAME]" >&2; exit 2 ;;
+    --fresh) fresh=true; shift ;;
+    *) echo "usage: $0 [--database NAME] [--fresh]" >&2; exit 2 ;;
   esac
 done
 
@@ -77,6 +82,9 @@ psql_admin -c "DO \$\$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'whale') THEN
     CREATE ROLE whale LOGIN CREATEDB PASSWORD 'whale';
   END IF; END \$\$;" >&2
+if $fresh; then
+  psql_admin -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >&2
+fi
 if [ "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" != "1" ]; then
   log "creating database $db"
   psql_admin -c "CREATE DATABASE \"$db\" OWNER whale" >&2

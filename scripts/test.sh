@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DATABASE_URL="$(scripts/db.sh --database whale_test)"
+DATABASE_URL="$(scripts/db.sh --database whale_test --fresh)"
 export DATABASE_URL
 cargo build --locked --all-targets
 cargo run --locked --quiet -- migrate

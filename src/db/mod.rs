@@ -1,13 +1,16 @@
 //! The data layer: the connection pool, embedded migrations and one module of queries per table.
 //! Every query function takes the store it acts for, so no caller can forget tenancy.
 
+pub mod activity;
 pub mod addresses;
 pub mod api_keys;
 pub mod customer_list;
 pub mod customers;
 pub mod migrate;
+pub mod notes;
 pub mod pool;
 pub mod schema;
+pub mod statements;
 pub mod stores;
 
 pub use pool::{DbPool, connect_pool};

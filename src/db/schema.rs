@@ -66,5 +66,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    activity_events (store_id, id) {
+        store_id -> Uuid,
+        id -> Uuid,
+        customer_id -> Uuid,
+        event_type -> Text,
+        occurred_at -> Timestamptz,
+        title -> Text,
+        amount -> Nullable<Int8>,
+        external_id -> Nullable<Text>,
+        order_id -> Nullable<Text>,
+        campaign_id -> Nullable<Text>,
+        referrer -> Nullable<Text>,
+        agent -> Nullable<Text>,
+        properties -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    customer_notes (store_id, id) {
+        store_id -> Uuid,
+        id -> Uuid,
+        customer_id -> Uuid,
+        body -> Text,
+        author -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(api_keys -> stores (store_id));
-diesel::allow_tables_to_appear_in_same_query!(stores, api_keys, customers, customer_addresses);
+diesel::allow_tables_to_appear_in_same_query!(stores, api_keys, customers, customer_addresses, activity_events, customer_notes);

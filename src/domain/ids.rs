@@ -67,6 +67,14 @@ public_id!(
     /// One of a customer's addresses.
     AddressId, "addr_"
 );
+public_id!(
+    /// An activity event.
+    EventId, "evt_"
+);
+public_id!(
+    /// A note on a customer.
+    NoteId, "note_"
+);
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,7 @@
 //! The store's business vocabulary: typed ids and validated values, built once at the edge.
 //! Nothing here knows about HTTP, GraphQL or the database.
 
+pub mod activity;
 pub mod address;
 pub mod api_key;
 pub mod customer;
@@ -9,6 +10,7 @@ pub mod ids;
 pub mod input_error;
 pub mod metadata;
 pub mod money;
+pub mod note;
 pub mod phone;
 pub mod tags;
 pub mod text;

@@ -1,41 +1,177 @@
 //! DataLoaders for nested fields. Created per request (no cache is shared across stores or
 //! requests) and scoped to the request's store, so a page of customers costs one statement per
-//! nested field, not one per customer.
+//! nested field (per distinct set of field arguments), not one per customer. Over HTTP, batches
+//! run on the request's own task (`batches`); over WebSocket, on spawned tasks.
 
+use crate::db::activity::{self, EventRow, TimelineQuery};
 use crate::db::addresses::{self, AddressRow};
+use crate::db::notes::{self, NoteRow};
+use crate::db::pool::DbConn;
+use super::batches::Batches;
+use futures_util::future::BoxFuture;
 use crate::db::DbPool;
 use crate::domain::ids::{CustomerId, StoreId};
+use crate::error::AppError;
+use async_graphql::Context;
 use async_graphql::dataloader::{DataLoader, Loader};
+use chrono::{DateTime, Utc};
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::Arc;
+use std::time::Duration;
 
-/// Loader errors are shared between the fields waiting on one batch.
-pub type LoadError = Arc<anyhow::Error>;
+/// A failed batch, shared by every field that waited on it.
+#[derive(Clone, Debug)]
+pub struct LoadError(Arc<anyhow::Error>);
 
-/// A customer's addresses.
-pub struct AddressLoader {
+impl<E: Into<anyhow::Error>> From<E> for LoadError {
+    fn from(err: E) -> Self {
+        Self(Arc::new(err.into()))
+    }
+}
+
+impl From<LoadError> for AppError {
+    fn from(err: LoadError) -> Self {
+        AppError::Internal(anyhow::anyhow!("{:#}", err.0))
+    }
+}
+
+/// What every loader of a request shares.
+#[derive(Clone)]
+struct Scope {
     pool: DbPool,
     store: StoreId,
 }
+
+impl Scope {
+    async fn conn(&self) -> Result<DbConn, LoadError> {
+        self.pool.get().await.map_err(|e| LoadError::from(anyhow::anyhow!("database pool: {e}")))
+    }
+}
+
+/// The customers asking each distinct query among `keys` (one statement runs per query).
+fn by_query<Q: Hash + Eq + Clone>(keys: &[(CustomerId, Q)]) -> HashMap<Q, Vec<CustomerId>> {
+    let mut groups: HashMap<Q, Vec<CustomerId>> = HashMap::new();
+    for (customer, query) in keys {
+        groups.entry(query.clone()).or_default().push(*customer);
+    }
+    groups
+}
+
+/// Files one query's results under each asking customer's key (empty when it found nothing).
+fn file<Q: Hash + Eq + Clone, V: Default>(
+    out: &mut HashMap<(CustomerId, Q), V>,
+    query: Q,
+    customers: Vec<CustomerId>,
+    mut found: HashMap<CustomerId, V>,
+) {
+    for customer in customers {
+        out.insert((customer, query.clone()), found.remove(&customer).unwrap_or_default());
+    }
+}
+
+/// A customer's addresses.
+pub struct AddressLoader(Scope);
 
 impl Loader<CustomerId> for AddressLoader {
     type Value = Vec<AddressRow>;
     type Error = LoadError;
 
     async fn load(&self, keys: &[CustomerId]) -> Result<HashMap<CustomerId, Self::Value>, Self::Error> {
-        let mut conn = self.pool.get().await.map_err(|e| Arc::new(anyhow::anyhow!("database pool: {e}")))?;
-        addresses::for_customers(&mut conn, self.store, keys).await.map_err(|e| Arc::new(e.into()))
+        let mut conn = self.0.conn().await?;
+        Ok(addresses::for_customers(&mut conn, self.0.store, keys).await?)
+    }
+}
+
+/// A page of one customer's timeline.
+pub type TimelineKey = (CustomerId, TimelineQuery);
+
+/// Timeline pages.
+pub struct TimelineLoader(Scope);
+
+impl Loader<TimelineKey> for TimelineLoader {
+    type Value = Vec<EventRow>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[TimelineKey]) -> Result<HashMap<TimelineKey, Self::Value>, Self::Error> {
+        let mut conn = self.0.conn().await?;
+        let mut out = HashMap::with_capacity(keys.len());
+        for (query, customers) in by_query(keys) {
+            let found = activity::timelines(&mut conn, self.0.store, &customers, &query).await?;
+            file(&mut out, query, customers, found);
+        }
+        Ok(out)
+    }
+}
+
+/// Which notes of a customer to show: after a (created_at, id) position, how many.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct NotesQuery {
+    pub position: Option<(DateTime<Utc>, uuid::Uuid)>,
+    pub limit: i64,
+}
+
+/// A page of one customer's notes.
+pub type NotesKey = (CustomerId, NotesQuery);
+
+/// Notes pages.
+pub struct NotesLoader(Scope);
+
+impl Loader<NotesKey> for NotesLoader {
+    type Value = Vec<NoteRow>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[NotesKey]) -> Result<HashMap<NotesKey, Self::Value>, Self::Error> {
+        let mut conn = self.0.conn().await?;
+        let mut out = HashMap::with_capacity(keys.len());
+        for (query, customers) in by_query(keys) {
+            let found = notes::newest(&mut conn, self.0.store, &customers, query.position, query.limit).await?;
+            file(&mut out, query, customers, found);
+        }
+        Ok(out)
     }
 }
 
 /// Every loader of one request.
 pub struct Loaders {
     pub addresses: DataLoader<AddressLoader>,
+    pub timelines: DataLoader<TimelineLoader>,
+    pub notes: DataLoader<NotesLoader>,
 }
 
 impl Loaders {
-    /// Fresh loaders for a request acting for `store`.
-    pub fn new(pool: &DbPool, store: StoreId) -> Self {
-        Self { addresses: DataLoader::new(AddressLoader { pool: pool.clone(), store }, tokio::spawn) }
+    /// Fresh loaders for one HTTP request acting for `store`; its handler runs the request
+    /// with `batches.drive(...)`.
+    pub fn for_request(pool: &DbPool, store: StoreId, batches: &Batches) -> Self {
+        // No delay: the batch first runs after the resolvers' pass, with every key of the page.
+        Self::with_spawner(pool, store, batches.spawner(), Duration::ZERO)
+    }
+
+    /// Fresh loaders whose batches run on spawned tasks (WebSocket connections, where the
+    /// transport executes operations itself).
+    pub fn spawning(pool: &DbPool, store: StoreId) -> Self {
+        let spawner = |batch| {
+            tokio::spawn(batch);
+        };
+        Self::with_spawner(pool, store, spawner, Duration::from_millis(2))
+    }
+
+    fn with_spawner(
+        pool: &DbPool,
+        store: StoreId,
+        spawner: impl Fn(BoxFuture<'static, ()>) + Clone + Send + Sync + 'static,
+        delay: Duration,
+    ) -> Self {
+        let scope = Scope { pool: pool.clone(), store };
+        Self {
+            addresses: DataLoader::new(AddressLoader(scope.clone()), spawner.clone()).delay(delay),
+            timelines: DataLoader::new(TimelineLoader(scope.clone()), spawner.clone()).delay(delay),
+            notes: DataLoader::new(NotesLoader(scope), spawner).delay(delay),
+        }
+    }
+
+    /// The request's loaders.
+    pub fn of<'a>(ctx: &Context<'a>) -> Result<&'a Self, AppError> {
+        ctx.data_opt::<Self>().ok_or_else(|| AppError::Internal(anyhow::anyhow!("no loaders in request")))
     }
 }

@@ -1,10 +1,13 @@
 //! The GraphQL API: one `schema()` built from per-area query and mutation objects, with the
 //! request policy (limits, read-only keys, error codes) in `policy`.
 
+pub mod activity;
+pub mod batches;
 pub mod context;
 pub mod customers;
 pub mod errors;
 pub mod loaders;
+pub mod notes;
 pub mod pagination;
 pub mod policy;
 pub mod scalars;
@@ -19,7 +22,7 @@ pub struct QueryRoot(customers::query::CustomerQuery);
 
 /// Every mutation of the API. Read-only keys may not run any of them.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(customers::mutation::CustomerMutation);
+pub struct MutationRoot(customers::mutation::CustomerMutation, activity::mutation::ActivityMutation, notes::mutation::NoteMutation);
 
 /// The executable schema.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

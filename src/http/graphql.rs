@@ -4,9 +4,11 @@
 
 use super::AppState;
 use super::auth::{authenticate, bearer};
+use crate::db::statements;
 use crate::error::AppError;
 use crate::graphql::context::RequestContext;
 use crate::graphql::errors::{code, request_level};
+use crate::graphql::batches::Batches;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::policy::operation_type;
 use async_graphql::http::GraphiQLSource;
@@ -16,6 +18,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::{Map, Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tracing::Instrument;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -71,10 +75,20 @@ async fn execute(state: AppState, headers: HeaderMap, request: async_graphql::Re
             Err(err) => return unauthenticated_or_internal(err, &request_id),
         };
         tracing::Span::current().record("store", tracing::field::display(grant.store_id));
-        let loaders = Loaders::new(&state.pool, grant.store_id);
+        let batches = Batches::default();
+        let loaders = Loaders::for_request(&state.pool, grant.store_id, &batches);
         let request = request.data(RequestContext { grant, request_id: request_id.clone() }).data(loaders);
-        let response = match tokio::time::timeout(state.query_timeout, state.schema.execute(request)).await {
-            Ok(response) => response,
+        let statements = Arc::new(AtomicU64::new(0));
+        let execution = statements::counted(statements.clone(), batches.drive(state.schema.execute(request)));
+        let response = match tokio::time::timeout(state.query_timeout, execution).await {
+            Ok(mut response) => {
+                let count = statements.load(Ordering::Relaxed);
+                tracing::debug!(sql_statements = count, "executed");
+                if wants_debug(&headers, "sql") {
+                    response.extensions.insert("sqlStatements".into(), async_graphql::Value::from(count));
+                }
+                response
+            }
             Err(_) => {
                 let message = format!("the request took longer than {} s", state.query_timeout.as_secs());
                 return request_error(StatusCode::SERVICE_UNAVAILABLE, &message, code::QUERY_TOO_COMPLEX);
@@ -141,6 +155,11 @@ fn request_error(status: StatusCode, message: &str, code: &str) -> Response {
 
 fn json_response(status: StatusCode, content_type: &'static str, body: Value) -> Response {
     (status, [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], body.to_string()).into_response()
+}
+
+/// Whether the request asked for a diagnostic with `Whale-Debug: <what>[, ...]`.
+fn wants_debug(headers: &HeaderMap, what: &str) -> bool {
+    headers.get_all("whale-debug").iter().filter_map(|v| v.to_str().ok()).any(|v| v.split(',').any(|w| w.trim().eq_ignore_ascii_case(what)))
 }
 
 fn accepts(headers: &HeaderMap, media_type: &str) -> bool {

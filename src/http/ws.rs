@@ -24,7 +24,7 @@ pub async fn upgrade(State(state): State<AppState>, protocol: GraphQLProtocol, h
                     .await
                     .map_err(|_| async_graphql::Error::new("UNAUTHENTICATED: a valid API key is required in the connection_init payload"))?;
                 let mut data = Data::default();
-                data.insert(Loaders::new(&state.pool, grant.store_id));
+                data.insert(Loaders::spawning(&state.pool, grant.store_id));
                 data.insert(RequestContext { grant, request_id: uuid::Uuid::new_v4().simple().to_string() });
                 Ok(data)
             })

@@ -19,7 +19,7 @@ pub fn test_config() -> Config {
         http: HttpConfig {
             bind: "127.0.0.1:0".into(),
             cors_origins: vec!["https://shop.example".into()],
-            max_body_bytes: 64 * 1024,
+            max_body_bytes: 256 * 1024,
             query_timeout_secs: 30,
         },
         limits: LimitsConfig { max_depth: 12, max_complexity: 20_000 },

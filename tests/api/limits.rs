@@ -32,7 +32,7 @@ async fn complexity_counts_first_times_the_selection() {
 #[tokio::test(flavor = "multi_thread")]
 async fn oversized_bodies_are_refused_with_413() {
     let app = TestApp::spawn().await;
-    let padding = "x".repeat(70 * 1024);
+    let padding = "x".repeat(300 * 1024);
     let response = app
         .client
         .post(app.url("/graphql"))

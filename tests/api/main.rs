@@ -1,7 +1,9 @@
 //! The integration suite: every test starts the real server on a free port, talks to it over
 //! HTTP (or WebSocket) with real GraphQL documents, and works in a store of its own.
 
+mod activity;
 mod auth;
+mod batching;
 mod customers_create;
 mod customers_list;
 mod customers_update;
@@ -9,4 +11,5 @@ mod helpers;
 mod http;
 mod isolation;
 mod limits;
+mod notes;
 mod schema;

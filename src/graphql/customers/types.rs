@@ -5,7 +5,10 @@ use crate::db::customers::CustomerRow;
 use crate::domain::ids::{AddressId, CustomerId};
 use crate::domain::money::Money;
 use crate::error::AppError;
+use crate::graphql::activity::{self, connection::{ActivityConnection, TimelineArgs}, types::ActivityType};
 use crate::graphql::loaders::Loaders;
+use crate::graphql::notes::{self, connection::NoteConnection};
+use crate::graphql::pagination::list_cost;
 use crate::graphql::scalars::{Json, Timestamp};
 use async_graphql::{Context, ID, Object, Result};
 
@@ -50,7 +53,7 @@ impl Customer {
         Json(self.0.metadata.clone())
     }
 
-    /// Every address, the default one first among equals of its position.
+    /// Every address, in the order given (see `isDefault` for the default one).
     async fn addresses(&self, ctx: &Context<'_>) -> Result<Vec<Address>> {
         Ok(load_addresses(ctx, self.0.customer_id()).await?.into_iter().map(Address).collect())
     }
@@ -89,12 +92,37 @@ impl Customer {
     async fn updated_at(&self) -> Timestamp {
         Timestamp(self.0.updated_at)
     }
+
+    /// The customer's timeline, newest first: orders, emails, page views, support chats and
+    /// custom events.
+    #[graphql(complexity = "list_cost(first, child_complexity)")]
+    async fn activity(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only these types (all when absent).")] types: Option<Vec<ActivityType>>,
+        #[graphql(desc = "Only events that occurred strictly after this time (a date means its midnight UTC).")] after: Option<Timestamp>,
+        #[graphql(desc = "Only events that occurred strictly before this time.")] before: Option<Timestamp>,
+        #[graphql(desc = "Page size, 0 to 250 (default 25).")] first: Option<i32>,
+        #[graphql(desc = "Continue after this cursor (`pageInfo.endCursor` of the previous page).")] cursor: Option<String>,
+    ) -> Result<ActivityConnection> {
+        let args = TimelineArgs { types, after, before, first, cursor };
+        Ok(activity::connection::load(ctx, self.0.customer_id(), args).await?)
+    }
+
+    /// Notes staff keep on the customer, newest first.
+    #[graphql(complexity = "list_cost(first, child_complexity)")]
+    async fn notes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 0 to 250 (default 25).")] first: Option<i32>,
+        #[graphql(desc = "Continue after this cursor (`pageInfo.endCursor` of the previous page).")] after: Option<String>,
+    ) -> Result<NoteConnection> {
+        Ok(notes::connection::load(ctx, self.0.customer_id(), first, after.as_deref()).await?)
+    }
 }
 
 async fn load_addresses(ctx: &Context<'_>, id: CustomerId) -> Result<Vec<AddressRow>, AppError> {
-    let loaders = ctx.data_opt::<Loaders>().ok_or_else(|| AppError::Internal(anyhow::anyhow!("no loaders in request")))?;
-    let found = loaders.addresses.load_one(id).await.map_err(|e| AppError::Internal(anyhow::anyhow!("{e:#}")))?;
-    Ok(found.unwrap_or_default())
+    Ok(Loaders::of(ctx)?.addresses.load_one(id).await?.unwrap_or_default())
 }
 
 /// A postal address of a customer.

@@ -1,0 +1,2 @@
+DROP TABLE customer_notes;
+DROP TABLE activity_events;

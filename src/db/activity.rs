@@ -1,0 +1,275 @@
+//! Activity events: recording (idempotent on `external_id`, moving order totals in the same
+//! transaction) and timelines for many customers in one statement.
+
+use super::schema::{activity_events, customers};
+use crate::domain::activity::{ActivityKind, NewActivity};
+use crate::domain::ids::{CustomerId, EventId, StoreId};
+use crate::domain::InputError;
+use crate::error::AppError;
+use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::upsert::on_constraint;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use std::collections::{BTreeMap, HashMap};
+
+/// An event as stored.
+#[derive(Queryable, QueryableByName, Selectable, Debug, Clone)]
+#[diesel(table_name = activity_events, check_for_backend(Pg))]
+pub struct EventRow {
+    pub id: uuid::Uuid,
+    pub customer_id: uuid::Uuid,
+    pub event_type: String,
+    pub occurred_at: DateTime<Utc>,
+    pub title: String,
+    pub amount: Option<i64>,
+    pub external_id: Option<String>,
+    pub order_id: Option<String>,
+    pub campaign_id: Option<String>,
+    pub referrer: Option<String>,
+    pub agent: Option<String>,
+    pub properties: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One event to record, with where it sits in the request (for error paths).
+pub struct Recording<'a> {
+    pub customer: CustomerId,
+    pub event: &'a NewActivity,
+    /// The argument path of the customer id, e.g. `customerId` or `events.3.customerId`.
+    pub customer_path: String,
+    /// The argument path of the event's input, e.g. `input` or `events.3.event`.
+    pub event_path: String,
+}
+
+/// Records events in one transaction. Each result says whether the event was new; an event
+/// whose `external_id` was recorded before (also earlier in the same batch) is returned as it
+/// was and changes nothing. ORDER events add to their customer's totals. Customers are locked in
+/// id order, so concurrent batches cannot deadlock and concurrent orders sum exactly.
+pub async fn record(conn: &mut AsyncPgConnection, store: StoreId, batch: &[Recording<'_>]) -> Result<Vec<(EventRow, bool)>, AppError> {
+    if batch.is_empty() {
+        return Ok(Vec::new());
+    }
+    conn.transaction(async move |conn| {
+        let mut ids: Vec<uuid::Uuid> = batch.iter().map(|r| r.customer.0).collect();
+        ids.sort();
+        ids.dedup();
+        let found: Vec<uuid::Uuid> = customers::table
+            .filter(customers::store_id.eq(store.0).and(customers::id.eq_any(&ids)))
+            .select(customers::id)
+            .order(customers::id)
+            .for_update()
+            .load(conn)
+            .await?;
+        if let Some(missing) = batch.iter().find(|r| found.binary_search(&r.customer.0).is_err()) {
+            return Err(AppError::not_found("customer", missing.customer, &missing.customer_path));
+        }
+        let planned: Vec<EventId> = batch.iter().map(|_| EventId::generate()).collect();
+        let rows: Vec<_> = batch.iter().zip(&planned).map(|(r, id)| insertable(store, *id, r)).collect();
+        let inserted: Vec<EventRow> = diesel::insert_into(activity_events::table)
+            .values(rows)
+            .on_conflict(on_constraint("activity_events_external_id_key"))
+            .do_nothing()
+            .returning(EventRow::as_returning())
+            .get_results(conn)
+            .await?;
+        add_order_totals(conn, store, &inserted).await?;
+        let mut inserted: HashMap<uuid::Uuid, EventRow> = inserted.into_iter().map(|e| (e.id, e)).collect();
+        let replays: Vec<&str> = batch
+            .iter()
+            .zip(&planned)
+            .filter(|(_, id)| !inserted.contains_key(&id.0))
+            .filter_map(|(r, _)| r.event.external_id.as_deref())
+            .collect();
+        let earlier: HashMap<String, EventRow> = if replays.is_empty() {
+            HashMap::new()
+        } else {
+            activity_events::table
+                .filter(activity_events::store_id.eq(store.0).and(activity_events::external_id.eq_any(&replays)))
+                .select(EventRow::as_select())
+                .load::<EventRow>(conn)
+                .await?
+                .into_iter()
+                .filter_map(|e| Some((e.external_id.clone()?, e)))
+                .collect()
+        };
+        batch
+            .iter()
+            .zip(&planned)
+            .map(|(recording, id)| match inserted.remove(&id.0) {
+                Some(row) => Ok((row, true)),
+                None => replayed(recording, &earlier),
+            })
+            .collect()
+    })
+    .await
+}
+
+/// The earlier event a replayed recording stands for; its customer must be the same.
+fn replayed(recording: &Recording<'_>, earlier: &HashMap<String, EventRow>) -> Result<(EventRow, bool), AppError> {
+    let row = recording
+        .event
+        .external_id
+        .as_deref()
+        .and_then(|x| earlier.get(x))
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("event neither inserted nor found")))?;
+    if row.customer_id != recording.customer.0 {
+        let path = format!("{}.externalId", recording.event_path);
+        return Err(AppError::Conflict(InputError::new(&path, "was already used for an event of another customer")));
+    }
+    Ok((row.clone(), false))
+}
+
+type EventValues = (
+    diesel::dsl::Eq<activity_events::store_id, uuid::Uuid>,
+    diesel::dsl::Eq<activity_events::id, uuid::Uuid>,
+    diesel::dsl::Eq<activity_events::customer_id, uuid::Uuid>,
+    diesel::dsl::Eq<activity_events::event_type, &'static str>,
+    diesel::dsl::Eq<activity_events::occurred_at, DateTime<Utc>>,
+    diesel::dsl::Eq<activity_events::title, String>,
+    diesel::dsl::Eq<activity_events::amount, Option<i64>>,
+    diesel::dsl::Eq<activity_events::external_id, Option<String>>,
+    diesel::dsl::Eq<activity_events::order_id, Option<String>>,
+    diesel::dsl::Eq<activity_events::campaign_id, Option<String>>,
+    diesel::dsl::Eq<activity_events::referrer, Option<String>>,
+    diesel::dsl::Eq<activity_events::agent, Option<String>>,
+    diesel::dsl::Eq<activity_events::properties, serde_json::Value>,
+);
+
+fn insertable(store: StoreId, id: EventId, r: &Recording<'_>) -> EventValues {
+    let e = r.event;
+    (
+        activity_events::store_id.eq(store.0),
+        activity_events::id.eq(id.0),
+        activity_events::customer_id.eq(r.customer.0),
+        activity_events::event_type.eq(e.kind.as_str()),
+        activity_events::occurred_at.eq(e.occurred_at),
+        activity_events::title.eq(e.title.clone()),
+        activity_events::amount.eq(e.amount.map(|a| a.0)),
+        activity_events::external_id.eq(e.external_id.clone()),
+        activity_events::order_id.eq(e.order_id.clone()),
+        activity_events::campaign_id.eq(e.campaign_id.clone()),
+        activity_events::referrer.eq(e.referrer.clone()),
+        activity_events::agent.eq(e.agent.clone()),
+        activity_events::properties.eq(e.properties.clone()),
+    )
+}
+
+/// Adds newly recorded orders to their customers' totals, one statement for the whole batch.
+async fn add_order_totals(conn: &mut AsyncPgConnection, store: StoreId, inserted: &[EventRow]) -> QueryResult<()> {
+    struct Totals {
+        orders: i64,
+        spent: i64,
+        first: DateTime<Utc>,
+        last: DateTime<Utc>,
+    }
+    let mut per_customer: BTreeMap<uuid::Uuid, Totals> = BTreeMap::new();
+    for e in inserted.iter().filter(|e| e.event_type == ActivityKind::Order.as_str()) {
+        let amount = e.amount.unwrap_or(0);
+        per_customer
+            .entry(e.customer_id)
+            .and_modify(|t| {
+                t.orders += 1;
+                t.spent += amount;
+                t.first = t.first.min(e.occurred_at);
+                t.last = t.last.max(e.occurred_at);
+            })
+            .or_insert(Totals { orders: 1, spent: amount, first: e.occurred_at, last: e.occurred_at });
+    }
+    if per_customer.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<uuid::Uuid> = per_customer.keys().copied().collect();
+    let orders: Vec<i64> = per_customer.values().map(|t| t.orders).collect();
+    let spent: Vec<i64> = per_customer.values().map(|t| t.spent).collect();
+    let first: Vec<DateTime<Utc>> = per_customer.values().map(|t| t.first).collect();
+    let last: Vec<DateTime<Utc>> = per_customer.values().map(|t| t.last).collect();
+    diesel::sql_query(
+        "UPDATE customers c SET total_orders = c.total_orders + t.orders, total_spent = c.total_spent + t.spent, \
+         first_order_at = LEAST(c.first_order_at, t.first), last_order_at = GREATEST(c.last_order_at, t.last) \
+         FROM unnest($2::uuid[], $3::int8[], $4::int8[], $5::timestamptz[], $6::timestamptz[]) AS t(id, orders, spent, first, last) \
+         WHERE c.store_id = $1 AND c.id = t.id",
+    )
+    .bind::<SqlUuid, _>(store.0)
+    .bind::<Array<SqlUuid>, _>(ids)
+    .bind::<Array<BigInt>, _>(orders)
+    .bind::<Array<BigInt>, _>(spent)
+    .bind::<Array<Timestamptz>, _>(first)
+    .bind::<Array<Timestamptz>, _>(last)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Which events of a timeline to show, and from where.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct TimelineQuery {
+    /// Only these types (stored form), when not empty.
+    pub types: Vec<&'static str>,
+    /// Only events strictly after this time.
+    pub after: Option<DateTime<Utc>>,
+    /// Only events strictly before this time.
+    pub before: Option<DateTime<Utc>>,
+    /// Continue after this (occurred_at, id) position, newest first.
+    pub position: Option<(DateTime<Utc>, uuid::Uuid)>,
+    /// Rows per customer (one more than the page, to know whether more follow).
+    pub limit: i64,
+}
+
+/// The newest events of each customer in `customers` matching `query`, in one statement
+/// (a LATERAL index scan per customer).
+pub async fn timelines(
+    conn: &mut AsyncPgConnection,
+    store: StoreId,
+    customers: &[CustomerId],
+    query: &TimelineQuery,
+) -> QueryResult<HashMap<CustomerId, Vec<EventRow>>> {
+    let mut conditions = String::new();
+    // $1 store, $2 customers, $3 limit; filters follow.
+    let mut next = 4;
+    let mut param = || {
+        next += 1;
+        next - 1
+    };
+    if !query.types.is_empty() {
+        conditions.push_str(&format!(" AND e.event_type = ANY(${})", param()));
+    }
+    if query.after.is_some() {
+        conditions.push_str(&format!(" AND e.occurred_at > ${}", param()));
+    }
+    if query.before.is_some() {
+        conditions.push_str(&format!(" AND e.occurred_at < ${}", param()));
+    }
+    if query.position.is_some() {
+        let (t, id) = (param(), param());
+        conditions.push_str(&format!(" AND (e.occurred_at, e.id) < (${t}, ${id})"));
+    }
+    let sql = format!(
+        "SELECT e.* FROM unnest($2::uuid[]) AS c(id) CROSS JOIN LATERAL ( \
+           SELECT e.id, e.customer_id, e.event_type, e.occurred_at, e.title, e.amount, e.external_id, e.order_id, \
+                  e.campaign_id, e.referrer, e.agent, e.properties, e.created_at \
+           FROM activity_events e WHERE e.store_id = $1 AND e.customer_id = c.id{conditions} \
+           ORDER BY e.occurred_at DESC, e.id DESC LIMIT $3) e"
+    );
+    let ids: Vec<uuid::Uuid> = customers.iter().map(|c| c.0).collect();
+    let mut statement = diesel::sql_query(sql).into_boxed::<Pg>().bind::<SqlUuid, _>(store.0).bind::<Array<SqlUuid>, _>(ids).bind::<BigInt, _>(query.limit);
+    if !query.types.is_empty() {
+        statement = statement.bind::<Array<Text>, _>(query.types.clone());
+    }
+    if let Some(after) = query.after {
+        statement = statement.bind::<Timestamptz, _>(after);
+    }
+    if let Some(before) = query.before {
+        statement = statement.bind::<Timestamptz, _>(before);
+    }
+    if let Some((t, id)) = query.position {
+        statement = statement.bind::<Timestamptz, _>(t).bind::<SqlUuid, _>(id);
+    }
+    let rows: Vec<EventRow> = statement.load(conn).await?;
+    let mut out: HashMap<CustomerId, Vec<EventRow>> = HashMap::new();
+    for row in rows {
+        out.entry(CustomerId(row.customer_id)).or_default().push(row);
+    }
+    Ok(out)
+}

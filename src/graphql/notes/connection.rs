@@ -1,0 +1,45 @@
+//! `Customer.notes`: newest first, keyset pages, batched by the notes loader.
+
+use super::types::Note;
+use crate::db::notes::NoteRow;
+use crate::domain::ids::CustomerId;
+use crate::error::AppError;
+use crate::graphql::activity::connection::TimeCursor;
+use crate::graphql::loaders::{Loaders, NotesQuery};
+use crate::graphql::pagination::{PageInfo, page_size};
+use async_graphql::{Context, SimpleObject};
+
+/// One note in a list, with the cursor that points just after it.
+#[derive(SimpleObject)]
+pub struct NoteEdge {
+    /// Pass as `after` to continue after this note.
+    pub cursor: String,
+    /// The note.
+    pub node: Note,
+}
+
+/// A page of a customer's notes, newest first.
+#[derive(SimpleObject)]
+pub struct NoteConnection {
+    /// The notes on this page, each with its cursor.
+    pub edges: Vec<NoteEdge>,
+    /// The notes on this page.
+    pub nodes: Vec<Note>,
+    /// Where this page sits in the list.
+    pub page_info: PageInfo,
+}
+
+/// Loads one customer's page of notes.
+pub async fn load(ctx: &Context<'_>, customer: CustomerId, first: Option<i32>, after: Option<&str>) -> Result<NoteConnection, AppError> {
+    let first = page_size(first)?;
+    let query = NotesQuery { position: TimeCursor::parse("after", after)?, limit: first + 1 };
+    let has_previous_page = query.position.is_some();
+    let mut rows: Vec<NoteRow> = Loaders::of(ctx)?.notes.load_one((customer, query)).await?.unwrap_or_default();
+    let has_next_page = rows.len() as i64 > first;
+    rows.truncate(first as usize);
+    let cursors: Vec<String> = rows.iter().map(|r| TimeCursor::encode(r.created_at, r.id)).collect();
+    let page_info = PageInfo { has_next_page, has_previous_page, start_cursor: cursors.first().cloned(), end_cursor: cursors.last().cloned() };
+    let nodes = rows.iter().cloned().map(Note).collect();
+    let edges = rows.into_iter().zip(cursors).map(|(row, cursor)| NoteEdge { cursor, node: Note(row) }).collect();
+    Ok(NoteConnection { edges, nodes, page_info })
+}

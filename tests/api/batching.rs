@@ -1,0 +1,57 @@
+//! DataLoader batching: the SQL statements for a page of customers with nested addresses,
+//! activity and notes do not grow with the page.
+
+use crate::helpers::*;
+use serde_json::{Value, json};
+
+const NESTED: &str = "query($first: Int) {
+  customers(first: $first) {
+    nodes {
+      email
+      addresses { city }
+      defaultAddress { country }
+      activity(first: 10) { nodes { title ... on OrderEvent { orderId } } pageInfo { hasNextPage } }
+      notes(first: 10) { nodes { body } }
+    }
+  }
+}";
+
+async fn statements(app: &TestApp, first: i32) -> (u64, Value) {
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(&app.key)
+        .header("Whale-Debug", "sql")
+        .json(&json!({ "query": NESTED, "variables": { "first": first } }))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    assert_no_errors(&body);
+    (body["extensions"]["sqlStatements"].as_u64().expect("sqlStatements"), body)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nested_customer_page_runs_a_constant_number_of_statements() {
+    let app = TestApp::spawn().await;
+    let mut events = Vec::new();
+    for i in 0..50 {
+        let id = app.create_customer(json!({ "email": format!("b{i:02}@batch.com"), "addresses": [{ "city": "Oslo", "country": "NO" }] })).await;
+        for j in 0..2 {
+            events.push(json!({ "customerId": id, "event": { "type": "ORDER", "title": format!("o{j}"), "amount": 1.0, "orderId": format!("{i}-{j}") } }));
+        }
+        app.gql("mutation($id: ID!) { addCustomerNote(customerId: $id, body: \"hi\") { id } }", json!({ "id": id })).await;
+    }
+    let body = app.gql("mutation($e: [CustomerActivityInput!]!) { recordActivities(events: $e) { createdCount } }", json!({ "e": events })).await;
+    assert_eq!(body["data"]["recordActivities"]["createdCount"], 100);
+
+    let (five, small) = statements(&app, 5).await;
+    let (fifty, large) = statements(&app, 50).await;
+    assert_eq!(small["data"]["customers"]["nodes"].as_array().unwrap().len(), 5);
+    let nodes = large["data"]["customers"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 50);
+    assert!(nodes.iter().all(|n| n["activity"]["nodes"].as_array().unwrap().len() == 2 && n["notes"]["nodes"].as_array().unwrap().len() == 1));
+    assert_eq!(five, fifty, "statements must not grow with the page");
+    // The page, addresses (shared by both address fields), activity and notes.
+    assert_eq!(fifty, 4);
+}
