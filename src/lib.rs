@@ -2,6 +2,7 @@
 //!
 //! Dependencies point one way: `http → graphql → domain ← db`.
 
+pub mod bench;
 pub mod config;
 pub mod db;
 pub mod domain;

@@ -5,6 +5,7 @@ use serde_json::json;
 use whale_crm::config::{Config, DatabaseConfig};
 use whale_crm::db::{self, api_keys, stores};
 use whale_crm::domain::ids::StoreId;
+use whale_crm::bench::BenchConfig;
 use whale_crm::{seed, server};
 
 #[derive(Parser)]
@@ -34,14 +35,46 @@ enum Command {
         #[command(subcommand)]
         command: KeyCommand,
     },
-    /// Load data.
-    Seed {
-        /// A demo store with a few hundred believable customers; prints its key.
+    /// Measure the nested customer page under load (this process is the load generator) next to
+    /// the same SQL run by pgbench; prints a Markdown table row.
+    Bench {
+        /// The running server.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// An API key of the store to page through.
         #[arg(long)]
+        key: String,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// Seconds to measure each side.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Customers per page.
+        #[arg(long, default_value_t = 50)]
+        first: i32,
+        /// Skip the pgbench ceiling.
+        #[arg(long)]
+        no_pgbench: bool,
+    },
+    /// Load data: `--demo`, or `--customers N [--events-per-customer M]` for benchmarks.
+    /// Prints {"store_id", "api_key"} of the store loaded.
+    Seed {
+        /// A demo store: 300 believable customers with two years of history.
+        #[arg(long, conflicts_with = "customers")]
         demo: bool,
-        /// Name of the store to create.
+        /// A new store with this many customers (benchmark data).
+        #[arg(long)]
+        customers: Option<usize>,
+        /// Events per customer (default: a natural history, 0 to a few dozen).
+        #[arg(long, requires = "customers")]
+        events_per_customer: Option<usize>,
+        /// Name of the store.
         #[arg(long, default_value = "Whale Demo Store")]
         store: String,
+        /// Random seed (the same seed loads the same people and histories).
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
     },
 }
 
@@ -123,14 +156,66 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("revoked");
             Ok(())
         }
-        Command::Seed { demo, store } => {
-            anyhow::ensure!(demo, "say what to load: --demo");
+        Command::Bench { url, key, concurrency, seconds, first, no_pgbench } => {
+            bench(BenchConfig { url, key, concurrency, duration: std::time::Duration::from_secs(seconds), first }, no_pgbench).await
+        }
+        Command::Seed { demo, customers, events_per_customer, store, seed } => {
             let mut conn = connection().await?;
-            let (store, key) = seed::demo::load(&mut conn, &store).await?;
+            let (store, key) = match (demo, customers) {
+                (true, _) => seed::demo::load(&mut conn, &store).await?,
+                (false, Some(count)) => {
+                    let id = stores::create(&mut conn, &store, "USD").await?;
+                    let key = api_keys::issue(&mut conn, id, "seed", false).await?;
+                    let events = events_per_customer.map_or(seed::bulk::Events::Natural, seed::bulk::Events::Exactly);
+                    let started = std::time::Instant::now();
+                    let loaded = seed::bulk::load(&mut conn, id, count, events, seed).await?;
+                    eprintln!(
+                        "loaded {} customers, {} events, {} notes in {:.1} s",
+                        loaded.customers,
+                        loaded.events,
+                        loaded.notes,
+                        started.elapsed().as_secs_f64()
+                    );
+                    (id, key)
+                }
+                (false, None) => anyhow::bail!("say what to load: --demo, or --customers N"),
+            };
             println!("{}", json!({ "store_id": store.to_string(), "api_key": key }));
             Ok(())
         }
     }
+}
+
+async fn bench(config: BenchConfig, no_pgbench: bool) -> anyhow::Result<()> {
+    let api = whale_crm::bench::http_load(&config).await?;
+    println!("| nested page, {} customers, via HTTP (c={}) | {:.0} pages/s | {:.1} ms | {:.1} ms | {} errors |", config.first, config.concurrency, api.per_second, api.p50_ms, api.p99_ms, api.errors);
+    if no_pgbench {
+        return Ok(());
+    }
+    let db = DatabaseConfig::from_environment()?;
+    let mut conn = connection().await?;
+    let grant = api_keys::authenticate(&mut conn, &config.key).await?.ok_or_else(|| anyhow::anyhow!("unknown key"))?;
+    let page = whale_crm::db::customer_list::page(
+        &mut conn,
+        grant.store_id,
+        &Default::default(),
+        whale_crm::db::customer_list::SortKey::CreatedAt,
+        whale_crm::db::customer_list::Direction::Desc,
+        None,
+        i64::from(config.first) + 1,
+    )
+    .await?;
+    let ids: Vec<uuid::Uuid> = page.iter().take(config.first as usize).map(|r| r.id).collect();
+    let dir = std::env::temp_dir().join(format!("whale-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let script = dir.join("nested_page.sql");
+    let prefix = whale_crm::domain::api_key::prefix_of(&config.key).unwrap_or_default();
+    whale_crm::bench::write_pgbench_script(&script, prefix, grant.store_id.0, &ids, config.first)?;
+    let ceiling = whale_crm::bench::pgbench(&db.url, &script, config.concurrency, config.duration)?;
+    std::fs::remove_dir_all(&dir)?;
+    println!("| same 5 statements via pgbench (c={}) | {:.0} pages/s | {:.1} ms | {:.1} ms | ceiling |", config.concurrency, ceiling.per_second, ceiling.p50_ms, ceiling.p99_ms);
+    println!("| ratio API / pgbench | {:.0}% | | | |", 100.0 * api.per_second / ceiling.per_second);
+    Ok(())
 }
 
 /// A single connection after applying pending migrations (commands run against a ready schema).

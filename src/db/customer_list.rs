@@ -141,8 +141,11 @@ pub async fn page(
     if let Some(position) = after {
         query = query.filter(after_position(sort, op, position));
     }
+    // Only last_order_at can be null; naming NULLS LAST on the others would stop PostgreSQL from
+    // reading their (store_id, key, id) index backwards for DESC.
+    let nulls = if sort == SortKey::LastOrderAt { " NULLS LAST" } else { "" };
     query
-        .order(sql::<Text>(&format!("{column} {dir} NULLS LAST, id {dir}")))
+        .order(sql::<Text>(&format!("{column} {dir}{nulls}, id {dir}")))
         .limit(limit)
         .select(CustomerRow::as_select())
         .load(conn)

@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod addresses;
 pub mod api_keys;
+pub mod bulk;
 pub mod customer_list;
 pub mod customers;
 pub mod migrate;

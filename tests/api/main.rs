@@ -13,3 +13,4 @@ mod isolation;
 mod limits;
 mod notes;
 mod schema;
+mod seed;
