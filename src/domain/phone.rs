@@ -4,6 +4,20 @@
 
 use super::InputError;
 use phonenumber::{Mode, country};
+use std::sync::Once;
+
+/// Compiled patterns libphonenumber's metadata keeps. The crate's default (100) is smaller than
+/// the patterns a handful of countries use, so parsing recompiled regexes over and over (most of
+/// the time of a parse); a few thousand cover every country at a few MiB.
+const REGEX_CACHE_ENTRIES: usize = 4096;
+
+fn enlarge_regex_cache() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let cache = phonenumber::metadata::DATABASE.cache();
+        *cache.lock().unwrap_or_else(|e| e.into_inner()) = regex_cache::RegexCache::new(REGEX_CACHE_ENTRIES);
+    });
+}
 
 /// The fewest and most digits a phone number may have (E.164 allows 15; international prefixes add a few).
 const DIGITS: std::ops::RangeInclusive<usize> = 3..=20;
@@ -25,6 +39,7 @@ impl Phone {
             return Err(InputError::new(field, "is not a phone number"));
         }
         let region = region.and_then(|r| r.parse::<country::Id>().ok());
+        enlarge_regex_cache();
         let normalised = phonenumber::parse(region, text)
             .ok()
             .filter(phonenumber::PhoneNumber::is_valid)
