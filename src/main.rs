@@ -109,6 +109,11 @@ enum KeyCommand {
     Revoke { key: String },
 }
 
+/// mimalloc: the server allocates many small, short-lived values per GraphQL field, across
+/// threads, where it is markedly faster than the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()

@@ -17,7 +17,7 @@ use axum::body::{Body, to_bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tracing::Instrument;
@@ -116,21 +116,23 @@ fn unauthenticated_or_internal(err: AppError, request_id: &str) -> Response {
     }
 }
 
-/// Writes a GraphQL response. A request error (nothing executed: no data, errors without path)
-/// carries no `data` entry; with `application/graphql-response+json` it is a 4xx.
+/// A GraphQL response body, serialised straight from the executor's values. A request error
+/// (nothing executed: no data, errors without path) carries no `data` entry.
+#[derive(serde::Serialize)]
+struct ResponseBody<'a> {
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    errors: &'a [async_graphql::ServerError],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a async_graphql::Value>,
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
+}
+
+/// Writes a GraphQL response; with `application/graphql-response+json` a request error is a 4xx.
 fn respond(headers: &HeaderMap, response: async_graphql::Response, request_id: &str) -> Response {
     let request_failed =
         response.data == async_graphql::Value::Null && !response.errors.is_empty() && response.errors.iter().all(|e| e.path.is_empty());
-    let mut body = Map::new();
-    if !response.errors.is_empty() {
-        body.insert("errors".into(), serde_json::to_value(&response.errors).unwrap_or_default());
-    }
-    if !request_failed {
-        body.insert("data".into(), serde_json::to_value(&response.data).unwrap_or_default());
-    }
-    if !response.extensions.is_empty() {
-        body.insert("extensions".into(), serde_json::to_value(&response.extensions).unwrap_or_default());
-    }
+    let body = ResponseBody { errors: &response.errors, data: (!request_failed).then_some(&response.data), extensions: &response.extensions };
     let (status, content_type) = if accepts(headers, GRAPHQL_RESPONSE_JSON) {
         let forbidden = response.errors.iter().any(|e| e.extensions.as_ref().and_then(|x| x.get("code")) == Some(&code::FORBIDDEN.into()));
         let status = match (request_failed, forbidden) {
@@ -142,7 +144,8 @@ fn respond(headers: &HeaderMap, response: async_graphql::Response, request_id: &
     } else {
         (StatusCode::OK, "application/json")
     };
-    let mut out = json_response(status, content_type, Value::Object(body));
+    let bytes = serde_json::to_vec(&body).unwrap_or_else(|_| br#"{"errors":[{"message":"unserialisable response"}]}"#.to_vec());
+    let mut out = (status, [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], bytes).into_response();
     if let Ok(id) = HeaderValue::from_str(request_id) {
         out.headers_mut().insert("x-request-id", id);
     }

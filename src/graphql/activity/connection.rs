@@ -9,7 +9,7 @@ use crate::error::AppError;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::pagination::{PageInfo, decode_cursor, encode_cursor, page_size};
 use crate::graphql::scalars::Timestamp;
-use async_graphql::{Context, SimpleObject};
+use async_graphql::{Context, Object, SimpleObject};
 use chrono::DateTime;
 use serde::{Deserialize, Serialize};
 
@@ -45,14 +45,29 @@ pub struct ActivityEdge {
 }
 
 /// A page of a customer's timeline, newest first.
-#[derive(SimpleObject)]
 pub struct ActivityConnection {
+    nodes: Vec<ActivityEvent>,
+    cursors: Vec<String>,
+    page_info: PageInfo,
+}
+
+/// A page of a customer's timeline, newest first.
+#[Object]
+impl ActivityConnection {
     /// The events on this page, each with its cursor.
-    pub edges: Vec<ActivityEdge>,
+    async fn edges(&self) -> Vec<ActivityEdge> {
+        self.nodes.iter().zip(&self.cursors).map(|(node, cursor)| ActivityEdge { cursor: cursor.clone(), node: node.clone() }).collect()
+    }
+
     /// The events on this page.
-    pub nodes: Vec<ActivityEvent>,
+    async fn nodes(&self) -> &[ActivityEvent] {
+        &self.nodes
+    }
+
     /// Where this page sits in the timeline.
-    pub page_info: PageInfo,
+    async fn page_info(&self) -> &PageInfo {
+        &self.page_info
+    }
 }
 
 /// The arguments of `Customer.activity`.
@@ -94,7 +109,5 @@ fn page(mut rows: Vec<EventRow>, first: i64, has_previous_page: bool) -> Activit
         start_cursor: cursors.first().cloned(),
         end_cursor: cursors.last().cloned(),
     };
-    let nodes: Vec<ActivityEvent> = rows.iter().cloned().map(ActivityEvent::from).collect();
-    let edges = rows.into_iter().zip(cursors).map(|(row, cursor)| ActivityEdge { cursor, node: row.into() }).collect();
-    ActivityConnection { edges, nodes, page_info }
+    ActivityConnection { nodes: rows.into_iter().map(ActivityEvent::from).collect(), cursors, page_info }
 }

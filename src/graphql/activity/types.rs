@@ -48,7 +48,7 @@ impl From<ActivityKind> for ActivityType {
 
 /// One entry of a customer's timeline. Every type shares these fields; each concrete type adds
 /// what is particular to it.
-#[derive(Interface)]
+#[derive(Interface, Clone)]
 #[graphql(
     field(name = "id", ty = "ID", desc = "The event's id (`evt_...`)."),
     field(name = "customer_id", ty = "ID", desc = "The customer the event belongs to."),
@@ -83,6 +83,7 @@ impl From<EventRow> for ActivityEvent {
 macro_rules! event_type {
     ($(#[$doc:meta])* $name:ident { $($extra:tt)* }) => {
         $(#[$doc])*
+        #[derive(Clone)]
         pub struct $name(pub EventRow);
 
         $(#[$doc])*

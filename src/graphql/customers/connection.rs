@@ -47,7 +47,7 @@ pub struct CustomerEdge {
 pub struct CustomerConnection {
     store: StoreId,
     filter: CustomerFilter,
-    rows: Vec<CustomerRow>,
+    rows: Vec<Customer>,
     page_info: PageInfo,
     sort: SortKey,
     direction: Direction,
@@ -72,13 +72,13 @@ impl CustomerConnection {
         let mut connection = Self {
             store,
             filter,
-            rows,
+            rows: rows.into_iter().map(Customer).collect(),
             page_info: PageInfo { has_next_page, has_previous_page: after.is_some(), start_cursor: None, end_cursor: None },
             sort,
             direction,
         };
-        connection.page_info.start_cursor = connection.rows.first().map(|r| connection.cursor(r));
-        connection.page_info.end_cursor = connection.rows.last().map(|r| connection.cursor(r));
+        connection.page_info.start_cursor = connection.rows.first().map(|c| connection.cursor(&c.0));
+        connection.page_info.end_cursor = connection.rows.last().map(|c| connection.cursor(&c.0));
         Ok(connection)
     }
 
@@ -92,12 +92,12 @@ impl CustomerConnection {
 impl CustomerConnection {
     /// The customers on this page, each with its cursor.
     async fn edges(&self) -> Vec<CustomerEdge> {
-        self.rows.iter().map(|r| CustomerEdge { cursor: self.cursor(r), node: Customer(r.clone()) }).collect()
+        self.rows.iter().map(|c| CustomerEdge { cursor: self.cursor(&c.0), node: Customer(c.0.clone()) }).collect()
     }
 
     /// The customers on this page.
-    async fn nodes(&self) -> Vec<Customer> {
-        self.rows.iter().cloned().map(Customer).collect()
+    async fn nodes(&self) -> &[Customer] {
+        &self.rows
     }
 
     /// Where this page sits in the list.

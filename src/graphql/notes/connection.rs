@@ -7,7 +7,7 @@ use crate::error::AppError;
 use crate::graphql::activity::connection::TimeCursor;
 use crate::graphql::loaders::{Loaders, NotesQuery};
 use crate::graphql::pagination::{PageInfo, page_size};
-use async_graphql::{Context, SimpleObject};
+use async_graphql::{Context, Object, SimpleObject};
 
 /// One note in a list, with the cursor that points just after it.
 #[derive(SimpleObject)]
@@ -19,14 +19,29 @@ pub struct NoteEdge {
 }
 
 /// A page of a customer's notes, newest first.
-#[derive(SimpleObject)]
 pub struct NoteConnection {
+    nodes: Vec<Note>,
+    cursors: Vec<String>,
+    page_info: PageInfo,
+}
+
+/// A page of a customer's notes, newest first.
+#[Object]
+impl NoteConnection {
     /// The notes on this page, each with its cursor.
-    pub edges: Vec<NoteEdge>,
+    async fn edges(&self) -> Vec<NoteEdge> {
+        self.nodes.iter().zip(&self.cursors).map(|(node, cursor)| NoteEdge { cursor: cursor.clone(), node: node.clone() }).collect()
+    }
+
     /// The notes on this page.
-    pub nodes: Vec<Note>,
+    async fn nodes(&self) -> &[Note] {
+        &self.nodes
+    }
+
     /// Where this page sits in the list.
-    pub page_info: PageInfo,
+    async fn page_info(&self) -> &PageInfo {
+        &self.page_info
+    }
 }
 
 /// Loads one customer's page of notes.
@@ -39,7 +54,5 @@ pub async fn load(ctx: &Context<'_>, customer: CustomerId, first: Option<i32>, a
     rows.truncate(first as usize);
     let cursors: Vec<String> = rows.iter().map(|r| TimeCursor::encode(r.created_at, r.id)).collect();
     let page_info = PageInfo { has_next_page, has_previous_page, start_cursor: cursors.first().cloned(), end_cursor: cursors.last().cloned() };
-    let nodes = rows.iter().cloned().map(Note).collect();
-    let edges = rows.into_iter().zip(cursors).map(|(row, cursor)| NoteEdge { cursor, node: Note(row) }).collect();
-    Ok(NoteConnection { edges, nodes, page_info })
+    Ok(NoteConnection { nodes: rows.into_iter().map(Note).collect(), cursors, page_info })
 }

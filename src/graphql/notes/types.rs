@@ -6,6 +6,7 @@ use crate::graphql::scalars::Timestamp;
 use async_graphql::{ID, Object};
 
 /// A note kept on a customer.
+#[derive(Clone)]
 pub struct Note(pub NoteRow);
 
 /// A note kept on a customer.
