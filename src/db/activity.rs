@@ -12,7 +12,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Text, Timestamptz, Uuid as SqlUuid};
 use diesel::upsert::on_constraint;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 /// An event as stored.
 #[derive(Queryable, QueryableByName, Selectable, Debug, Clone)]
@@ -74,7 +74,7 @@ pub async fn record(conn: &mut AsyncPgConnection, store: StoreId, batch: &[Recor
             .returning(EventRow::as_returning())
             .get_results(conn)
             .await?;
-        add_order_totals(conn, store, &inserted).await?;
+        recompute_order_totals(conn, store, &inserted).await?;
         let mut inserted: HashMap<uuid::Uuid, EventRow> = inserted.into_iter().map(|e| (e.id, e)).collect();
         let replays: Vec<&str> = batch
             .iter()
@@ -156,47 +156,32 @@ fn insertable(store: StoreId, id: EventId, r: &Recording<'_>) -> EventValues {
     )
 }
 
-/// Adds newly recorded orders to their customers' totals, one statement for the whole batch.
-async fn add_order_totals(conn: &mut AsyncPgConnection, store: StoreId, inserted: &[EventRow]) -> QueryResult<()> {
-    struct Totals {
-        orders: i64,
-        spent: i64,
-        first: DateTime<Utc>,
-        last: DateTime<Utc>,
-    }
-    let mut per_customer: BTreeMap<uuid::Uuid, Totals> = BTreeMap::new();
-    for e in inserted.iter().filter(|e| e.event_type == ActivityKind::Order.as_str()) {
-        let amount = e.amount.unwrap_or(0);
-        per_customer
-            .entry(e.customer_id)
-            .and_modify(|t| {
-                t.orders += 1;
-                t.spent += amount;
-                t.first = t.first.min(e.occurred_at);
-                t.last = t.last.max(e.occurred_at);
-            })
-            .or_insert(Totals { orders: 1, spent: amount, first: e.occurred_at, last: e.occurred_at });
-    }
-    if per_customer.is_empty() {
+/// Recomputes the order aggregates of every customer with a newly recorded order from its ORDER
+/// events, in one statement: totals, first and last order, distinct UTC order days and the
+/// first day's spend (the inputs of the metrics models). Recomputing rather than adding keeps them
+/// exact whatever order events arrive in (a backfilled order can change the first purchase day).
+async fn recompute_order_totals(conn: &mut AsyncPgConnection, store: StoreId, inserted: &[EventRow]) -> QueryResult<()> {
+    let mut ids: Vec<uuid::Uuid> = inserted.iter().filter(|e| e.event_type == ActivityKind::Order.as_str()).map(|e| e.customer_id).collect();
+    if ids.is_empty() {
         return Ok(());
     }
-    let ids: Vec<uuid::Uuid> = per_customer.keys().copied().collect();
-    let orders: Vec<i64> = per_customer.values().map(|t| t.orders).collect();
-    let spent: Vec<i64> = per_customer.values().map(|t| t.spent).collect();
-    let first: Vec<DateTime<Utc>> = per_customer.values().map(|t| t.first).collect();
-    let last: Vec<DateTime<Utc>> = per_customer.values().map(|t| t.last).collect();
+    ids.sort();
+    ids.dedup();
     diesel::sql_query(
-        "UPDATE customers c SET total_orders = c.total_orders + t.orders, total_spent = c.total_spent + t.spent, \
-         first_order_at = LEAST(c.first_order_at, t.first), last_order_at = GREATEST(c.last_order_at, t.last) \
-         FROM unnest($2::uuid[], $3::int8[], $4::int8[], $5::timestamptz[], $6::timestamptz[]) AS t(id, orders, spent, first, last) \
-         WHERE c.store_id = $1 AND c.id = t.id",
+        "WITH orders AS ( \
+           SELECT customer_id, occurred_at, amount, (occurred_at AT TIME ZONE 'UTC')::date AS day \
+           FROM activity_events WHERE store_id = $1 AND customer_id = ANY($2) AND event_type = 'ORDER'), \
+         first_days AS (SELECT customer_id, min(day) AS first_day FROM orders GROUP BY customer_id) \
+         UPDATE customers c SET total_orders = t.orders, total_spent = t.spent, first_order_at = t.first_at, \
+                last_order_at = t.last_at, order_days = t.days, first_day_spent = t.first_day_spent \
+         FROM (SELECT o.customer_id, count(*)::int AS orders, coalesce(sum(o.amount), 0)::int8 AS spent, \
+                      min(o.occurred_at) AS first_at, max(o.occurred_at) AS last_at, count(DISTINCT o.day)::int AS days, \
+                      coalesce(sum(o.amount) FILTER (WHERE o.day = f.first_day), 0)::int8 AS first_day_spent \
+               FROM orders o JOIN first_days f USING (customer_id) GROUP BY o.customer_id) t \
+         WHERE c.store_id = $1 AND c.id = t.customer_id",
     )
     .bind::<SqlUuid, _>(store.0)
     .bind::<Array<SqlUuid>, _>(ids)
-    .bind::<Array<BigInt>, _>(orders)
-    .bind::<Array<BigInt>, _>(spent)
-    .bind::<Array<Timestamptz>, _>(first)
-    .bind::<Array<Timestamptz>, _>(last)
     .execute(conn)
     .await?;
     Ok(())

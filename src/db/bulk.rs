@@ -20,6 +20,8 @@ pub struct BulkCustomer {
     pub total_spent: i64,
     pub first_order_at: Option<DateTime<Utc>>,
     pub last_order_at: Option<DateTime<Utc>>,
+    pub order_days: i32,
+    pub first_day_spent: i64,
     pub created_at: DateTime<Utc>,
     pub line1: String,
     pub city: String,
@@ -58,12 +60,13 @@ pub async fn insert_customers(conn: &mut AsyncPgConnection, store: StoreId, rows
     let tags: Vec<serde_json::Value> = rows.iter().map(|r| serde_json::json!(r.tags)).collect();
     diesel::sql_query(
         "INSERT INTO customers (store_id, id, email, first_name, last_name, phone, tags, metadata, total_orders, total_spent, \
-                                first_order_at, last_order_at, created_at, updated_at) \
+                                first_order_at, last_order_at, order_days, first_day_spent, created_at, updated_at) \
          SELECT $1, id, email, first_name, last_name, phone, ARRAY(SELECT jsonb_array_elements_text(tags)), metadata, \
-                total_orders, total_spent, first_order_at, last_order_at, created_at, created_at \
+                total_orders, total_spent, first_order_at, last_order_at, order_days, first_day_spent, created_at, created_at \
          FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[], $9::int4[], $10::int8[], \
-                     $11::timestamptz[], $12::timestamptz[], $13::timestamptz[]) \
-              AS t(id, email, first_name, last_name, phone, tags, metadata, total_orders, total_spent, first_order_at, last_order_at, created_at)",
+                     $11::timestamptz[], $12::timestamptz[], $13::int4[], $14::int8[], $15::timestamptz[]) \
+              AS t(id, email, first_name, last_name, phone, tags, metadata, total_orders, total_spent, first_order_at, last_order_at, \
+                   order_days, first_day_spent, created_at)",
     )
     .bind::<SqlUuid, _>(store.0)
     .bind::<Array<SqlUuid>, _>(rows.iter().map(|r| r.id).collect::<Vec<_>>())
@@ -77,6 +80,8 @@ pub async fn insert_customers(conn: &mut AsyncPgConnection, store: StoreId, rows
     .bind::<Array<BigInt>, _>(rows.iter().map(|r| r.total_spent).collect::<Vec<_>>())
     .bind::<Array<Nullable<Timestamptz>>, _>(rows.iter().map(|r| r.first_order_at).collect::<Vec<_>>())
     .bind::<Array<Nullable<Timestamptz>>, _>(rows.iter().map(|r| r.last_order_at).collect::<Vec<_>>())
+    .bind::<Array<Integer>, _>(rows.iter().map(|r| r.order_days).collect::<Vec<_>>())
+    .bind::<Array<BigInt>, _>(rows.iter().map(|r| r.first_day_spent).collect::<Vec<_>>())
     .bind::<Array<Timestamptz>, _>(rows.iter().map(|r| r.created_at).collect::<Vec<_>>())
     .execute(conn)
     .await?;

@@ -32,6 +32,10 @@ pub struct CustomerRow {
     pub last_order_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Distinct UTC days with an order.
+    pub order_days: i32,
+    /// Spend on the first purchase day (minor units).
+    pub first_day_spent: i64,
 }
 
 impl CustomerRow {

@@ -42,6 +42,8 @@ diesel::table! {
         last_order_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        order_days -> Int4,
+        first_day_spent -> Int8,
     }
 }
 
@@ -97,5 +99,49 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    rfm_breakpoints (store_id) {
+        store_id -> Uuid,
+        recency -> Array<Timestamptz>,
+        frequency -> Array<Int4>,
+        monetary -> Array<Int8>,
+        customers -> Int4,
+        computed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    metrics_models (store_id) {
+        store_id -> Uuid,
+        bgnbd_r -> Nullable<Float8>,
+        bgnbd_alpha -> Nullable<Float8>,
+        bgnbd_a -> Nullable<Float8>,
+        bgnbd_b -> Nullable<Float8>,
+        bgnbd_log_likelihood -> Nullable<Float8>,
+        bgnbd_iterations -> Nullable<Int4>,
+        bgnbd_converged -> Bool,
+        gamma_gamma_p -> Nullable<Float8>,
+        gamma_gamma_q -> Nullable<Float8>,
+        gamma_gamma_v -> Nullable<Float8>,
+        gamma_gamma_converged -> Bool,
+        customers_used -> Int4,
+        repeat_customers_used -> Int4,
+        orders_used -> Int8,
+        observed_until -> Nullable<Date>,
+        fit_duration_ms -> Nullable<Int4>,
+        fitted_at -> Nullable<Timestamptz>,
+        fallback_reason -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(api_keys -> stores (store_id));
-diesel::allow_tables_to_appear_in_same_query!(stores, api_keys, customers, customer_addresses, activity_events, customer_notes);
+diesel::allow_tables_to_appear_in_same_query!(
+    stores,
+    api_keys,
+    customers,
+    customer_addresses,
+    activity_events,
+    customer_notes,
+    rfm_breakpoints,
+    metrics_models
+);

@@ -12,6 +12,7 @@ pub mod metadata;
 pub mod money;
 pub mod note;
 pub mod phone;
+pub mod rfm;
 pub mod tags;
 pub mod text;
 

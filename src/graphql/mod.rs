@@ -1,5 +1,5 @@
-//! The GraphQL API: one `schema()` built from per-area query and mutation objects, with the
-//! request policy (limits, read-only keys, error codes) in `policy`.
+//! The GraphQL API: one `schema()` built from per-area query and mutation objects, wrapped by
+//! the request policy (read-only keys, limits, error codes) in `policy`.
 
 pub mod activity;
 pub mod batches;
@@ -27,15 +27,21 @@ pub struct MutationRoot(customers::mutation::CustomerMutation, activity::mutatio
 /// The executable schema.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
-/// Builds the schema. The pool is shared data; per-request data (the key's grant, DataLoaders)
-/// is attached to each request by `http`.
+/// Builds the schema with its limits. The pool is shared data; per-request data (the key's
+/// grant, DataLoaders) is attached to each request by `http`.
 pub fn schema(pool: Option<DbPool>, limits: &LimitsConfig) -> AppSchema {
     let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
-        .extension(policy::Policy::new(limits.clone()));
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity);
     if let Some(pool) = pool {
         builder = builder.data(pool);
     }
     builder.finish()
+}
+
+/// The schema behind the request policy: what the transports execute.
+pub fn api(pool: DbPool, limits: &LimitsConfig) -> policy::Api {
+    policy::Api::new(schema(Some(pool), limits), limits.clone())
 }
 
 /// The SDL of the schema, as committed in `schema.graphql`.

@@ -1,41 +1,83 @@
-//! The request policy every operation passes through, whatever the transport:
-//! depth and complexity limits (as `QUERY_TOO_COMPLEX` with the numbers), read-only keys kept
-//! from mutations (`FORBIDDEN`), and an `extensions.code` on every error (`errors::ensure_code`).
+//! The request policy every operation passes through, whatever the transport: read-only keys
+//! kept from mutations (`FORBIDDEN`), depth and complexity limits reported as
+//! `QUERY_TOO_COMPLEX`, and an `extensions.code` on every error (`errors::ensure_code`).
+//!
+//! It wraps the schema as an [`Executor`] rather than registering an extension: async-graphql
+//! routes every field of every response through the extension chain once any extension exists,
+//! and a page of customers with their timelines has thousands of fields.
 
+use super::AppSchema;
 use super::context::RequestContext;
 use super::errors::{code, ensure_code};
 use crate::config::LimitsConfig;
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextPrepareRequest, NextRequest, NextSubscribe,
-    NextValidation,
-};
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
-use async_graphql::{ErrorExtensionValues, Request, Response, ServerError, ServerResult, ValidationResult, Variables};
+use async_graphql::{Data, ErrorExtensionValues, Executor, Request, Response, ServerError};
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
-use std::sync::{Arc, Mutex};
+use std::any::TypeId;
+use std::sync::Arc;
 
-/// The factory registered on the schema.
-pub struct Policy {
-    limits: LimitsConfig,
+/// The schema with the policy around it: what the HTTP and WebSocket handlers execute.
+#[derive(Clone)]
+pub struct Api {
+    schema: AppSchema,
+    limits: Arc<LimitsConfig>,
 }
 
-impl Policy {
-    pub fn new(limits: LimitsConfig) -> Self {
-        Self { limits }
+impl Api {
+    pub fn new(schema: AppSchema, limits: LimitsConfig) -> Self {
+        Self { schema, limits: Arc::new(limits) }
+    }
+
+    /// Refuses the request before execution when the policy says so.
+    fn admit(request: &mut Request, context: Option<&RequestContext>) -> Result<(), Response> {
+        if context.is_some_and(|c| c.grant.read_only) {
+            let name = request.operation_name.clone();
+            // A query that does not parse is left to the executor, which reports why.
+            let is_mutation = request.parsed_query().is_ok_and(|doc| operation_type(doc, name.as_deref()) == Some(OperationType::Mutation));
+            if is_mutation {
+                return Err(Response::from_errors(vec![coded("This API key is read-only: it may not run mutations".into(), code::FORBIDDEN)]));
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&self, mut response: Response, request_id: Option<&str>) -> Response {
+        for error in &mut response.errors {
+            explain_limit(error, &self.limits);
+            ensure_code(error, request_id);
+        }
+        response
     }
 }
 
-impl ExtensionFactory for Policy {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(PolicyExtension { limits: self.limits.clone(), operation_name: Mutex::new(None) })
+impl Executor for Api {
+    async fn execute(&self, mut request: Request) -> Response {
+        let context = context_in(&request.data).cloned();
+        if let Err(refused) = Self::admit(&mut request, context.as_ref()) {
+            return self.finish(refused, None);
+        }
+        let response = self.schema.execute(request).await;
+        self.finish(response, context.as_ref().map(|c| c.request_id.as_str()))
+    }
+
+    fn execute_stream(&self, mut request: Request, session_data: Option<Arc<Data>>) -> BoxStream<'static, Response> {
+        let context = session_data.as_deref().and_then(context_in).or_else(|| context_in(&request.data)).cloned();
+        let this = self.clone();
+        if let Err(refused) = Self::admit(&mut request, context.as_ref()) {
+            return futures_util::stream::once(async move { this.finish(refused, None) }).boxed();
+        }
+        let stream = match session_data {
+            Some(data) => self.schema.execute_stream_with_session_data(request, data),
+            None => self.schema.execute_stream(request).boxed(),
+        };
+        let request_id = context.map(|c| c.request_id);
+        stream.map(move |response| this.finish(response, request_id.as_deref())).boxed()
     }
 }
 
-/// One request's instance (extensions are created per request).
-struct PolicyExtension {
-    limits: LimitsConfig,
-    operation_name: Mutex<Option<String>>,
+fn context_in(data: &Data) -> Option<&RequestContext> {
+    data.get(&TypeId::of::<RequestContext>()).and_then(|d| d.downcast_ref::<RequestContext>())
 }
 
 /// The type of the operation a request runs: the named one, or the only one (`None` when the
@@ -51,7 +93,7 @@ pub fn operation_type(doc: &ExecutableDocument, name: Option<&str>) -> Option<Op
     }
 }
 
-fn error(message: String, code: &str) -> ServerError {
+fn coded(message: String, code: &str) -> ServerError {
     let mut err = ServerError::new(message, None);
     let mut ext = ErrorExtensionValues::default();
     ext.set("code", code);
@@ -59,86 +101,14 @@ fn error(message: String, code: &str) -> ServerError {
     err
 }
 
-fn request_id<'a>(ctx: &ExtensionContext<'a>) -> Option<&'a str> {
-    ctx.data_opt::<RequestContext>().map(|r| r.request_id.as_str())
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for PolicyExtension {
-    /// Covers errors raised before execution (parsing, validation); no request data exists yet.
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        response.errors.iter_mut().for_each(|e| ensure_code(e, None));
-        response
-    }
-
-    /// Covers resolver errors, with the request id for internal ones.
-    async fn execute(&self, ctx: &ExtensionContext<'_>, operation_name: Option<&str>, next: NextExecute<'_>) -> Response {
-        let mut response = next.run(ctx, operation_name).await;
-        let id = request_id(ctx);
-        response.errors.iter_mut().for_each(|e| ensure_code(e, id));
-        response
-    }
-
-    fn subscribe<'s>(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        stream: BoxStream<'s, Response>,
-        next: NextSubscribe<'_>,
-    ) -> BoxStream<'s, Response> {
-        let id = request_id(ctx).map(str::to_owned);
-        next.run(ctx, stream)
-            .map(move |mut response| {
-                response.errors.iter_mut().for_each(|e| ensure_code(e, id.as_deref()));
-                response
-            })
-            .boxed()
-    }
-
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        *self.operation_name.lock().expect("not poisoned") = request.operation_name.clone();
-        next.run(ctx, request).await
-    }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        let name = self.operation_name.lock().expect("not poisoned").clone();
-        let read_only = ctx.data_opt::<RequestContext>().is_some_and(|r| r.grant.read_only);
-        if read_only && operation_type(&doc, name.as_deref()) == Some(OperationType::Mutation) {
-            return Err(error("This API key is read-only: it may not run mutations".into(), code::FORBIDDEN));
+/// Turns async-graphql's limit errors into coded ones that state the limit.
+fn explain_limit(error: &mut ServerError, limits: &LimitsConfig) {
+    let message = match error.message.as_str() {
+        "Query is nested too deep." => format!("Query depth exceeds the limit of {}", limits.max_depth),
+        "Query is too complex." => {
+            format!("Query cost exceeds the limit of {} (a list costs `first` times its selection)", limits.max_complexity)
         }
-        Ok(doc)
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await?;
-        let max = &self.limits;
-        if result.depth > max.max_depth {
-            let message = format!("Query depth {} exceeds the limit of {}", result.depth, max.max_depth);
-            return Err(vec![error(message, code::QUERY_TOO_COMPLEX)]);
-        }
-        if result.complexity > max.max_complexity {
-            let message = format!(
-                "Query cost {} exceeds the limit of {} (a list costs `first` times its selection)",
-                result.complexity, max.max_complexity
-            );
-            return Err(vec![error(message, code::QUERY_TOO_COMPLEX)]);
-        }
-        Ok(result)
-    }
+        _ => return,
+    };
+    *error = coded(message, code::QUERY_TOO_COMPLEX);
 }

@@ -11,6 +11,7 @@ use crate::graphql::errors::{code, request_level};
 use crate::graphql::batches::Batches;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::policy::operation_type;
+use async_graphql::Executor;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use axum::body::{Body, to_bytes};
@@ -79,7 +80,7 @@ async fn execute(state: AppState, headers: HeaderMap, request: async_graphql::Re
         let loaders = Loaders::for_request(&state.pool, grant.store_id, &batches);
         let request = request.data(RequestContext { grant, request_id: request_id.clone() }).data(loaders);
         let statements = Arc::new(AtomicU64::new(0));
-        let execution = statements::counted(statements.clone(), batches.drive(state.schema.execute(request)));
+        let execution = statements::counted(statements.clone(), batches.drive(state.api.execute(request)));
         let response = match tokio::time::timeout(state.query_timeout, execution).await {
             Ok(mut response) => {
                 let count = statements.load(Ordering::Relaxed);

@@ -8,7 +8,7 @@ mod ws;
 
 use crate::config::HttpConfig;
 use crate::db::DbPool;
-use crate::graphql::AppSchema;
+use crate::graphql::policy::Api;
 use axum::Router;
 use axum::http::{HeaderValue, Method, header};
 use axum::routing::get;
@@ -19,7 +19,7 @@ use tower_http::trace::TraceLayer;
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
-    pub schema: AppSchema,
+    pub api: Api,
     pub pool: DbPool,
     pub max_body_bytes: usize,
     pub query_timeout: Duration,

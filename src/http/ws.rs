@@ -16,8 +16,8 @@ use axum::response::Response;
 pub async fn upgrade(State(state): State<AppState>, protocol: GraphQLProtocol, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
     let header_key = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(bearer).map(str::to_owned);
     ws.protocols(ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| async move {
-        let schema = state.schema.clone();
-        GraphQLWebSocket::new(socket, schema, protocol)
+        let api = state.api.clone();
+        GraphQLWebSocket::new(socket, api, protocol)
             .on_connection_init(move |payload| async move {
                 let key = payload_key(&payload).or(header_key);
                 let grant = authenticate(&state.pool, key.as_deref())

@@ -81,6 +81,11 @@ pub async fn load(conn: &mut AsyncPgConnection, store: StoreId, count: usize, ev
 
 fn customer_row(id: CustomerId, new: &NewCustomer, history: &[NewActivity], created: chrono::DateTime<Utc>) -> BulkCustomer {
     let orders: Vec<&NewActivity> = history.iter().filter(|e| e.kind == ActivityKind::Order).collect();
+    let day = |e: &&NewActivity| e.occurred_at.date_naive();
+    let mut days: Vec<chrono::NaiveDate> = orders.iter().map(day).collect();
+    days.sort();
+    days.dedup();
+    let first_day_spent = days.first().map_or(0, |first| orders.iter().filter(|e| day(e) == *first).filter_map(|e| e.amount).map(|a| a.0).sum());
     let address = new.addresses.first();
     let text = |v: Option<&String>| v.cloned().unwrap_or_default();
     BulkCustomer {
@@ -95,6 +100,8 @@ fn customer_row(id: CustomerId, new: &NewCustomer, history: &[NewActivity], crea
         total_spent: orders.iter().filter_map(|e| e.amount).map(|a| a.0).sum(),
         first_order_at: orders.iter().map(|e| e.occurred_at).min(),
         last_order_at: orders.iter().map(|e| e.occurred_at).max(),
+        order_days: days.len() as i32,
+        first_day_spent,
         created_at: created,
         line1: text(address.and_then(|a| a.line1.as_ref())),
         city: text(address.and_then(|a| a.city.as_ref())),

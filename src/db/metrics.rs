@@ -1,0 +1,212 @@
+//! The store-level metrics state: RFM breakpoints and the fitted models, read together for a
+//! request in one statement; and the per-customer inputs a fit needs.
+
+use super::schema::{customers, metrics_models};
+use crate::domain::ids::StoreId;
+use crate::domain::rfm::Breakpoints;
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::Uuid as SqlUuid;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+/// The stored model of a store.
+#[derive(Queryable, QueryableByName, Selectable, Insertable, AsChangeset, Debug, Clone, Default, PartialEq)]
+#[diesel(table_name = metrics_models, check_for_backend(diesel::pg::Pg), treat_none_as_null = true)]
+pub struct ModelRow {
+    pub store_id: uuid::Uuid,
+    pub bgnbd_r: Option<f64>,
+    pub bgnbd_alpha: Option<f64>,
+    pub bgnbd_a: Option<f64>,
+    pub bgnbd_b: Option<f64>,
+    pub bgnbd_log_likelihood: Option<f64>,
+    pub bgnbd_iterations: Option<i32>,
+    pub bgnbd_converged: bool,
+    pub gamma_gamma_p: Option<f64>,
+    pub gamma_gamma_q: Option<f64>,
+    pub gamma_gamma_v: Option<f64>,
+    pub gamma_gamma_converged: bool,
+    pub customers_used: i32,
+    pub repeat_customers_used: i32,
+    pub orders_used: i64,
+    pub observed_until: Option<NaiveDate>,
+    pub fit_duration_ms: Option<i32>,
+    pub fitted_at: Option<DateTime<Utc>>,
+    pub fallback_reason: Option<String>,
+}
+
+/// What a request needs to compute any customer's metrics.
+#[derive(Debug, Clone, Default)]
+pub struct StoreMetricsState {
+    pub breakpoints: Option<Breakpoints>,
+    pub model: Option<ModelRow>,
+}
+
+#[derive(QueryableByName)]
+struct BreakpointsRow {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Array<diesel::sql_types::Timestamptz>>)]
+    recency: Option<Vec<DateTime<Utc>>>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Array<diesel::sql_types::Int4>>)]
+    frequency: Option<Vec<i32>>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Array<diesel::sql_types::Int8>>)]
+    monetary: Option<Vec<i64>>,
+}
+
+impl BreakpointsRow {
+    fn into_breakpoints(self) -> Option<Breakpoints> {
+        Some(Breakpoints {
+            recency: self.recency?.try_into().ok()?,
+            frequency: self.frequency?.try_into().ok()?,
+            monetary: self.monetary?.try_into().ok()?,
+        })
+    }
+}
+
+/// The store's breakpoints and model, in one statement.
+pub async fn state(conn: &mut AsyncPgConnection, store: StoreId) -> QueryResult<StoreMetricsState> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(embed)]
+        breakpoints: BreakpointsRow,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Jsonb>)]
+        model: Option<serde_json::Value>,
+    }
+    let row: Row = diesel::sql_query(
+        "SELECT b.recency, b.frequency, b.monetary, to_jsonb(m) AS model \
+         FROM (SELECT $1::uuid AS store_id) s \
+         LEFT JOIN rfm_breakpoints b ON b.store_id = s.store_id \
+         LEFT JOIN metrics_models m ON m.store_id = s.store_id",
+    )
+    .bind::<SqlUuid, _>(store.0)
+    .get_result(conn)
+    .await?;
+    let model = row.model.map(model_from_json).transpose().map_err(|e| diesel::result::Error::DeserializationError(e.into()))?;
+    Ok(StoreMetricsState { breakpoints: row.breakpoints.into_breakpoints(), model })
+}
+
+fn model_from_json(value: serde_json::Value) -> Result<ModelRow, serde_json::Error> {
+    #[derive(serde::Deserialize)]
+    struct Json {
+        store_id: uuid::Uuid,
+        bgnbd_r: Option<f64>,
+        bgnbd_alpha: Option<f64>,
+        bgnbd_a: Option<f64>,
+        bgnbd_b: Option<f64>,
+        bgnbd_log_likelihood: Option<f64>,
+        bgnbd_iterations: Option<i32>,
+        bgnbd_converged: bool,
+        gamma_gamma_p: Option<f64>,
+        gamma_gamma_q: Option<f64>,
+        gamma_gamma_v: Option<f64>,
+        gamma_gamma_converged: bool,
+        customers_used: i32,
+        repeat_customers_used: i32,
+        orders_used: i64,
+        observed_until: Option<NaiveDate>,
+        fit_duration_ms: Option<i32>,
+        fitted_at: Option<DateTime<Utc>>,
+        fallback_reason: Option<String>,
+    }
+    let j: Json = serde_json::from_value(value)?;
+    Ok(ModelRow {
+        store_id: j.store_id,
+        bgnbd_r: j.bgnbd_r,
+        bgnbd_alpha: j.bgnbd_alpha,
+        bgnbd_a: j.bgnbd_a,
+        bgnbd_b: j.bgnbd_b,
+        bgnbd_log_likelihood: j.bgnbd_log_likelihood,
+        bgnbd_iterations: j.bgnbd_iterations,
+        bgnbd_converged: j.bgnbd_converged,
+        gamma_gamma_p: j.gamma_gamma_p,
+        gamma_gamma_q: j.gamma_gamma_q,
+        gamma_gamma_v: j.gamma_gamma_v,
+        gamma_gamma_converged: j.gamma_gamma_converged,
+        customers_used: j.customers_used,
+        repeat_customers_used: j.repeat_customers_used,
+        orders_used: j.orders_used,
+        observed_until: j.observed_until,
+        fit_duration_ms: j.fit_duration_ms,
+        fitted_at: j.fitted_at,
+        fallback_reason: j.fallback_reason,
+    })
+}
+
+/// Recomputes the store's RFM breakpoints from its customers with orders (none: removed).
+pub async fn refresh_breakpoints(conn: &mut AsyncPgConnection, store: StoreId) -> QueryResult<()> {
+    let updated = diesel::sql_query(
+        "INSERT INTO rfm_breakpoints (store_id, recency, frequency, monetary, customers, computed_at) \
+         SELECT $1, percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY last_order_at), \
+                percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY total_orders), \
+                percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY total_spent), count(*), now() \
+         FROM customers WHERE store_id = $1 AND total_orders > 0 HAVING count(*) > 0 \
+         ON CONFLICT (store_id) DO UPDATE SET recency = EXCLUDED.recency, frequency = EXCLUDED.frequency, \
+              monetary = EXCLUDED.monetary, customers = EXCLUDED.customers, computed_at = EXCLUDED.computed_at",
+    )
+    .bind::<SqlUuid, _>(store.0)
+    .execute(conn)
+    .await?;
+    if updated == 0 {
+        diesel::sql_query("DELETE FROM rfm_breakpoints WHERE store_id = $1").bind::<SqlUuid, _>(store.0).execute(conn).await?;
+    }
+    Ok(())
+}
+
+/// The order statistics of every customer with at least one order (a fit's input).
+#[derive(Queryable, Debug, Clone)]
+pub struct OrderStatsRow {
+    pub total_orders: i32,
+    pub total_spent: i64,
+    pub first_order_at: Option<DateTime<Utc>>,
+    pub last_order_at: Option<DateTime<Utc>>,
+    pub order_days: i32,
+    pub first_day_spent: i64,
+}
+
+/// Every buying customer's order statistics.
+pub async fn order_stats(conn: &mut AsyncPgConnection, store: StoreId) -> QueryResult<Vec<OrderStatsRow>> {
+    customers::table
+        .filter(customers::store_id.eq(store.0).and(customers::total_orders.gt(0)))
+        .select((
+            customers::total_orders,
+            customers::total_spent,
+            customers::first_order_at,
+            customers::last_order_at,
+            customers::order_days,
+            customers::first_day_spent,
+        ))
+        .load(conn)
+        .await
+}
+
+/// Saves a fit (replacing the previous one).
+pub async fn save_model(conn: &mut AsyncPgConnection, model: &ModelRow) -> QueryResult<()> {
+    diesel::insert_into(metrics_models::table)
+        .values(model)
+        .on_conflict(metrics_models::store_id)
+        .do_update()
+        .set(model)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Stores with buying customers, and how many orders each has now (refits are due when this
+/// grew enough since the last fit).
+pub async fn stores_with_orders(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(uuid::Uuid, i64, Option<i64>)>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = SqlUuid)]
+        store_id: uuid::Uuid,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        orders: i64,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+        orders_used: Option<i64>,
+    }
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT c.store_id, sum(c.total_orders)::int8 AS orders, m.orders_used \
+         FROM customers c LEFT JOIN metrics_models m ON m.store_id = c.store_id \
+         WHERE c.total_orders > 0 GROUP BY c.store_id, m.orders_used",
+    )
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.store_id, r.orders, r.orders_used)).collect())
+}
