@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod address;
 pub mod api_key;
+pub mod btyd;
 pub mod customer;
 pub mod email;
 pub mod ids;
