@@ -11,6 +11,7 @@
 //! | `WHALE_MAX_DEPTH` | deepest query | `12` |
 //! | `WHALE_MAX_COMPLEXITY` | costliest query (a list costs `first` × its selection) | `20000` |
 //! | `WHALE_QUERY_TIMEOUT_SECS` | longest a request may run | `30` |
+//! | `WHALE_METRICS_INTERVAL_SECS` | how often RFM breakpoints refresh and due refits run; 0 = never | `300` |
 
 use std::env;
 use std::str::FromStr;
@@ -40,12 +41,20 @@ pub struct LimitsConfig {
     pub max_complexity: usize,
 }
 
+/// Background work.
+#[derive(Debug, Clone)]
+pub struct JobsConfig {
+    /// Seconds between metrics passes; 0 turns them off.
+    pub metrics_interval_secs: u64,
+}
+
 /// Everything the server needs.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database: DatabaseConfig,
     pub http: HttpConfig,
     pub limits: LimitsConfig,
+    pub jobs: JobsConfig,
 }
 
 /// The database URL used when `DATABASE_URL` is not set.
@@ -79,12 +88,19 @@ impl LimitsConfig {
     }
 }
 
+impl JobsConfig {
+    pub fn from_environment() -> anyhow::Result<Self> {
+        Ok(Self { metrics_interval_secs: var_or("WHALE_METRICS_INTERVAL_SECS", 300)? })
+    }
+}
+
 impl Config {
     pub fn from_environment() -> anyhow::Result<Self> {
         Ok(Self {
             database: DatabaseConfig::from_environment()?,
             http: HttpConfig::from_environment()?,
             limits: LimitsConfig::from_environment()?,
+            jobs: JobsConfig::from_environment()?,
         })
     }
 }

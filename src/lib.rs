@@ -9,5 +9,6 @@ pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod jobs;
 pub mod seed;
 pub mod server;

@@ -3,6 +3,7 @@
 use crate::config::Config;
 use crate::db::{self, DbPool};
 use crate::graphql;
+use crate::jobs;
 use crate::http::{self, AppState};
 use axum::Router;
 use std::future::Future;
@@ -27,7 +28,10 @@ pub async fn prepare(config: &Config) -> anyhow::Result<(Router, DbPool)> {
 
 /// Serves on `listener` until `shutdown` resolves, then finishes in-flight requests.
 pub async fn serve(config: &Config, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-    let (router, _pool) = prepare(config).await?;
+    let (router, pool) = prepare(config).await?;
+    if config.jobs.metrics_interval_secs > 0 {
+        jobs::metrics::spawn(pool, Duration::from_secs(config.jobs.metrics_interval_secs));
+    }
     tracing::info!(address = %listener.local_addr()?, "listening; GraphiQL at /graphql");
     axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
     Ok(())

@@ -10,6 +10,7 @@ pub mod email;
 pub mod ids;
 pub mod input_error;
 pub mod metadata;
+pub mod metrics;
 pub mod money;
 pub mod note;
 pub mod phone;

@@ -5,6 +5,7 @@
 
 use crate::db::activity::{self, EventRow, TimelineQuery};
 use crate::db::addresses::{self, AddressRow};
+use crate::db::metrics::{self, StoreMetricsState};
 use crate::db::notes::{self, NoteRow};
 use crate::db::pool::DbConn;
 use super::batches::Batches;
@@ -19,6 +20,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::OnceCell;
 
 /// A failed batch, shared by every field that waited on it.
 #[derive(Clone, Debug)]
@@ -137,6 +139,9 @@ pub struct Loaders {
     pub addresses: DataLoader<AddressLoader>,
     pub timelines: DataLoader<TimelineLoader>,
     pub notes: DataLoader<NotesLoader>,
+    /// The store's RFM breakpoints and model, read once per request when metrics are asked for.
+    store_metrics: OnceCell<StoreMetricsState>,
+    scope: Scope,
 }
 
 impl Loaders {
@@ -166,8 +171,21 @@ impl Loaders {
         Self {
             addresses: DataLoader::new(AddressLoader(scope.clone()), spawner.clone()).delay(delay),
             timelines: DataLoader::new(TimelineLoader(scope.clone()), spawner.clone()).delay(delay),
-            notes: DataLoader::new(NotesLoader(scope), spawner).delay(delay),
+            notes: DataLoader::new(NotesLoader(scope.clone()), spawner).delay(delay),
+            store_metrics: OnceCell::new(),
+            scope,
         }
+    }
+
+    /// The store's metrics state, loaded by the first field that needs it (one statement).
+    pub async fn store_metrics(&self) -> Result<&StoreMetricsState, AppError> {
+        self.store_metrics
+            .get_or_try_init(|| async {
+                let mut conn = self.scope.conn().await?;
+                Ok::<_, LoadError>(metrics::state(&mut conn, self.scope.store).await?)
+            })
+            .await
+            .map_err(AppError::from)
     }
 
     /// The request's loaders.

@@ -7,6 +7,7 @@ pub mod context;
 pub mod customers;
 pub mod errors;
 pub mod loaders;
+pub mod metrics;
 pub mod notes;
 pub mod pagination;
 pub mod policy;
@@ -18,11 +19,16 @@ use async_graphql::{EmptySubscription, MergedObject, Schema};
 
 /// Every query of the API.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(customers::query::CustomerQuery);
+pub struct QueryRoot(customers::query::CustomerQuery, metrics::model::MetricsQuery);
 
 /// Every mutation of the API. Read-only keys may not run any of them.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(customers::mutation::CustomerMutation, activity::mutation::ActivityMutation, notes::mutation::NoteMutation);
+pub struct MutationRoot(
+    customers::mutation::CustomerMutation,
+    activity::mutation::ActivityMutation,
+    notes::mutation::NoteMutation,
+    metrics::model::MetricsMutation,
+);
 
 /// The executable schema.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

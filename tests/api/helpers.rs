@@ -4,7 +4,7 @@
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
-use whale_crm::config::{Config, DatabaseConfig, HttpConfig, LimitsConfig};
+use whale_crm::config::{Config, DatabaseConfig, HttpConfig, JobsConfig, LimitsConfig};
 use whale_crm::db::{api_keys, stores};
 use whale_crm::domain::ids::StoreId;
 
@@ -23,6 +23,7 @@ pub fn test_config() -> Config {
             query_timeout_secs: 30,
         },
         limits: LimitsConfig { max_depth: 12, max_complexity: 20_000 },
+        jobs: JobsConfig { metrics_interval_secs: 0 },
     }
 }
 

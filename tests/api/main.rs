@@ -11,6 +11,7 @@ mod helpers;
 mod http;
 mod isolation;
 mod limits;
+mod metrics;
 mod notes;
 mod schema;
 mod seed;

@@ -7,6 +7,7 @@ use crate::domain::money::Money;
 use crate::error::AppError;
 use crate::graphql::activity::{self, connection::{ActivityConnection, TimelineArgs}, types::ActivityType};
 use crate::graphql::loaders::Loaders;
+use crate::graphql::metrics::types::CustomerMetrics;
 use crate::graphql::notes::{self, connection::NoteConnection};
 use crate::graphql::pagination::list_cost;
 use crate::graphql::scalars::{Json, Timestamp};
@@ -91,6 +92,13 @@ impl Customer {
     /// When the profile was last changed.
     async fn updated_at(&self) -> Timestamp {
         Timestamp(self.0.updated_at)
+    }
+
+    /// RFM scores, order value, purchase frequency, churn risk and predicted value, computed when
+    /// read from the customer's orders and the store's model.
+    async fn metrics(&self, ctx: &Context<'_>) -> Result<CustomerMetrics> {
+        let state = Loaders::of(ctx)?.store_metrics().await?;
+        Ok(CustomerMetrics::new(&self.0, state))
     }
 
     /// The customer's timeline, newest first: orders, emails, page views, support chats and
