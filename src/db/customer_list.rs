@@ -4,6 +4,7 @@
 
 use super::customers::CustomerRow;
 use super::schema::customers;
+use super::segments::Membership;
 use crate::domain::ids::StoreId;
 use chrono::{DateTime, Utc};
 use diesel::dsl::sql;
@@ -87,6 +88,8 @@ pub struct CustomerFilter {
     pub created_before: Option<DateTime<Utc>>,
     /// Metadata must contain these key–value pairs (a JSON object of strings).
     pub metadata: Option<serde_json::Value>,
+    /// Must belong to this segment.
+    pub segment: Option<Membership>,
 }
 
 type Boxed<'a> = customers::BoxedQuery<'a, Pg>;
@@ -118,6 +121,9 @@ fn filtered(store: StoreId, filter: &CustomerFilter) -> Boxed<'static> {
     }
     if let Some(metadata) = &filter.metadata {
         query = query.filter(customers::metadata.contains(metadata.clone()));
+    }
+    if let Some(segment) = &filter.segment {
+        query = query.filter(segment.condition(Utc::now()));
     }
     query
 }

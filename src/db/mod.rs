@@ -12,6 +12,8 @@ pub mod migrate;
 pub mod notes;
 pub mod pool;
 pub mod schema;
+pub mod segment_sql;
+pub mod segments;
 pub mod statements;
 pub mod stores;
 

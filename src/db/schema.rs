@@ -134,6 +134,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    segments (store_id, id) {
+        store_id -> Uuid,
+        id -> Uuid,
+        name -> Text,
+        kind -> Text,
+        rules -> Nullable<Jsonb>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    segment_members (store_id, segment_id, customer_id) {
+        store_id -> Uuid,
+        segment_id -> Uuid,
+        customer_id -> Uuid,
+        added_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(api_keys -> stores (store_id));
 diesel::allow_tables_to_appear_in_same_query!(
     stores,
@@ -143,5 +164,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     activity_events,
     customer_notes,
     rfm_breakpoints,
-    metrics_models
+    metrics_models,
+    segments,
+    segment_members
 );

@@ -75,6 +75,10 @@ public_id!(
     /// A note on a customer.
     NoteId, "note_"
 );
+public_id!(
+    /// A customer segment.
+    SegmentId, "seg_"
+);
 
 #[cfg(test)]
 mod tests {

@@ -15,6 +15,7 @@ pub mod money;
 pub mod note;
 pub mod phone;
 pub mod rfm;
+pub mod segment;
 pub mod tags;
 pub mod text;
 

@@ -7,6 +7,7 @@ use crate::db::activity::{self, EventRow, TimelineQuery};
 use crate::db::addresses::{self, AddressRow};
 use crate::db::metrics::{self, StoreMetricsState};
 use crate::db::notes::{self, NoteRow};
+use crate::db::segments::{self, SegmentRow};
 use crate::db::pool::DbConn;
 use super::batches::Batches;
 use futures_util::future::BoxFuture;
@@ -134,11 +135,31 @@ impl Loader<NotesKey> for NotesLoader {
     }
 }
 
+/// The segments a customer belongs to.
+pub struct SegmentLoader(Scope);
+
+impl Loader<CustomerId> for SegmentLoader {
+    type Value = Vec<SegmentRow>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[CustomerId]) -> Result<HashMap<CustomerId, Self::Value>, Self::Error> {
+        let mut conn = self.0.conn().await?;
+        let all = segments::all(&mut conn, self.0.store).await?;
+        if all.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let by_id: HashMap<uuid::Uuid, &SegmentRow> = all.iter().map(|s| (s.id, s)).collect();
+        let memberships = segments::memberships(&mut conn, self.0.store, &all, keys, Utc::now()).await.map_err(|e| LoadError::from(anyhow::anyhow!("{e:?}")))?;
+        Ok(memberships.into_iter().map(|(c, ids)| (c, ids.iter().filter_map(|id| by_id.get(id).map(|s| (*s).clone())).collect())).collect())
+    }
+}
+
 /// Every loader of one request.
 pub struct Loaders {
     pub addresses: DataLoader<AddressLoader>,
     pub timelines: DataLoader<TimelineLoader>,
     pub notes: DataLoader<NotesLoader>,
+    pub segments: DataLoader<SegmentLoader>,
     /// The store's RFM breakpoints and model, read once per request when metrics are asked for.
     store_metrics: OnceCell<StoreMetricsState>,
     scope: Scope,
@@ -171,7 +192,8 @@ impl Loaders {
         Self {
             addresses: DataLoader::new(AddressLoader(scope.clone()), spawner.clone()).delay(delay),
             timelines: DataLoader::new(TimelineLoader(scope.clone()), spawner.clone()).delay(delay),
-            notes: DataLoader::new(NotesLoader(scope.clone()), spawner).delay(delay),
+            notes: DataLoader::new(NotesLoader(scope.clone()), spawner.clone()).delay(delay),
+            segments: DataLoader::new(SegmentLoader(scope.clone()), spawner).delay(delay),
             store_metrics: OnceCell::new(),
             scope,
         }

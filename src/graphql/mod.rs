@@ -12,6 +12,7 @@ pub mod notes;
 pub mod pagination;
 pub mod policy;
 pub mod scalars;
+pub mod segments;
 
 use crate::config::LimitsConfig;
 use crate::db::DbPool;
@@ -19,7 +20,7 @@ use async_graphql::{EmptySubscription, MergedObject, Schema};
 
 /// Every query of the API.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(customers::query::CustomerQuery, metrics::model::MetricsQuery);
+pub struct QueryRoot(customers::query::CustomerQuery, metrics::model::MetricsQuery, segments::query::SegmentQuery);
 
 /// Every mutation of the API. Read-only keys may not run any of them.
 #[derive(MergedObject, Default)]
@@ -28,6 +29,7 @@ pub struct MutationRoot(
     activity::mutation::ActivityMutation,
     notes::mutation::NoteMutation,
     metrics::model::MetricsMutation,
+    segments::mutation::SegmentMutation,
 );
 
 /// The executable schema.

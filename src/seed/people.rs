@@ -60,7 +60,7 @@ pub fn raw_customer(rng: &mut StdRng, i: usize) -> RawNewCustomer {
     let first = *FIRST_NAMES.choose(rng).expect("names");
     let last = *LAST_NAMES.choose(rng).expect("names");
     let place = PLACES.choose(rng).expect("places");
-    let local: String = format!("{}.{}", first, last).to_lowercase().chars().filter(|c| c.is_alphanumeric() || *c == '.').collect();
+    let local: String = format!("{}.{}", first, last).to_lowercase().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '.').collect();
     let email = format!("{local}{i}@{}", DOMAINS.choose(rng).expect("domains"));
     let tag_count = rng.random_range(0..4);
     let mut tags: Vec<String> = TAGS.choose_multiple(rng, tag_count).map(|t| t.to_string()).collect();

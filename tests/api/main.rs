@@ -15,3 +15,4 @@ mod metrics;
 mod notes;
 mod schema;
 mod seed;
+mod segments;

@@ -5,7 +5,8 @@ use super::inputs::{CustomerSortKey, SortOrder};
 use super::types::Customer;
 use crate::db::customer_list::CustomerFilter;
 use crate::db::customers;
-use crate::domain::ids::CustomerId;
+use crate::db::segments::{self, Membership};
+use crate::domain::ids::{CustomerId, SegmentId};
 use crate::domain::metadata::MetadataPatch;
 use crate::domain::tags;
 use crate::error::AppError;
@@ -20,6 +21,14 @@ const MAX_SEARCH_CHARS: usize = 255;
 /// Customer lookups.
 #[derive(Default)]
 pub struct CustomerQuery;
+
+/// The membership of the segment named by argument `arg`; an unknown id is `NOT_FOUND`.
+pub async fn segment_membership(ctx: &Context<'_>, arg: &str, id: &ID) -> Result<Membership, AppError> {
+    let segment = SegmentId::parse(id).map_err(|e| AppError::bad_input(arg, e.to_string()))?;
+    let mut conn = context::conn(ctx).await?;
+    let row = segments::find(&mut conn, context::store(ctx)?, segment).await?.ok_or_else(|| AppError::not_found("segment", segment, arg))?;
+    Membership::of(&row)
+}
 
 /// Reads a customer id argument.
 pub fn customer_id(arg: &str, id: &ID) -> Result<CustomerId, AppError> {
@@ -59,6 +68,7 @@ impl CustomerQuery {
         #[graphql(desc = "Only customers created strictly before this time.")] created_before: Option<Timestamp>,
         #[graphql(desc = "Only customers whose metadata contains all these key–value pairs, e.g. `{\"source\": \"trade_show\"}`.")]
         metadata: Option<Json>,
+        #[graphql(desc = "Only members of this segment (`seg_...`).")] segment_id: Option<ID>,
         #[graphql(desc = "What to sort by (default CREATED_AT); ties are broken by id.")] sort: Option<CustomerSortKey>,
         #[graphql(desc = "Sort direction (default DESC); customers without a value come last either way.")] order: Option<SortOrder>,
         #[graphql(desc = "Page size, 0 to 250 (default 25).")] first: Option<i32>,
@@ -81,6 +91,10 @@ impl CustomerQuery {
             Some(m) => Some(MetadataPatch::parse("metadata", &m.0).and_then(|p| p.into_filter("metadata")).map_err(AppError::from)?),
             None => None,
         };
+        let segment = match segment_id {
+            Some(id) => Some(segment_membership(ctx, "segmentId", &id).await?),
+            None => None,
+        };
         let filter = CustomerFilter {
             search,
             tags_all: clean("tags", tags)?,
@@ -88,6 +102,7 @@ impl CustomerQuery {
             created_after: created_after.map(|t| t.0),
             created_before: created_before.map(|t| t.0),
             metadata,
+            segment,
         };
         let sort = sort.unwrap_or(CustomerSortKey::CreatedAt).into();
         let order = order.unwrap_or(SortOrder::Desc).into();

@@ -8,6 +8,7 @@ use crate::error::AppError;
 use crate::graphql::activity::{self, connection::{ActivityConnection, TimelineArgs}, types::ActivityType};
 use crate::graphql::loaders::Loaders;
 use crate::graphql::metrics::types::CustomerMetrics;
+use crate::graphql::segments::types::Segment;
 use crate::graphql::notes::{self, connection::NoteConnection};
 use crate::graphql::pagination::list_cost;
 use crate::graphql::scalars::{Json, Timestamp};
@@ -99,6 +100,12 @@ impl Customer {
     async fn metrics(&self, ctx: &Context<'_>) -> Result<CustomerMetrics> {
         let state = Loaders::of(ctx)?.store_metrics().await?;
         Ok(CustomerMetrics::new(&self.0, state))
+    }
+
+    /// The segments the customer belongs to now (static memberships and matching dynamic rules).
+    async fn segments(&self, ctx: &Context<'_>) -> Result<Vec<Segment>> {
+        let rows = Loaders::of(ctx)?.segments.load_one(self.0.customer_id()).await.map_err(AppError::from)?;
+        Ok(rows.unwrap_or_default().into_iter().map(Segment).collect())
     }
 
     /// The customer's timeline, newest first: orders, emails, page views, support chats and

@@ -1,0 +1,187 @@
+//! Compiling a rule tree to one SQL condition on `customers`. SQL text comes only from the closed
+//! enums of the rule language; every value (including a metadata key) is a bound parameter.
+//! Each rule is wrapped in `COALESCE(..., false)` (`true` for the operators that hold for a
+//! missing value), so SQL's three-valued logic agrees exactly with the in-memory evaluator.
+
+use super::schema::customers;
+use crate::domain::segment::{Field, Match, Operator, Rule, RuleGroup, RuleValue};
+use chrono::{DateTime, Utc};
+use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
+use diesel::pg::Pg;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::sql_types::{Array, BigInt, Bool, Text, Timestamptz};
+use diesel::QueryResult;
+
+/// A bound value.
+#[derive(Debug, Clone)]
+enum Bind {
+    Number(i64),
+    Numbers(Vec<i64>),
+    Text(String),
+    Texts(Vec<String>),
+    Time(DateTime<Utc>),
+}
+
+#[derive(Debug, Clone)]
+enum Part {
+    Sql(String),
+    Bind(Bind),
+}
+
+/// A boolean condition on `customers`, built from SQL pieces and bound values.
+#[derive(Debug, Clone, Default)]
+pub struct Condition(Vec<Part>);
+
+impl Condition {
+    fn sql(mut self, text: &str) -> Self {
+        self.0.push(Part::Sql(text.to_owned()));
+        self
+    }
+
+    fn bind(mut self, value: Bind) -> Self {
+        self.0.push(Part::Bind(value));
+        self
+    }
+
+    fn append(mut self, other: Condition) -> Self {
+        self.0.extend(other.0);
+        self
+    }
+}
+
+impl Expression for Condition {
+    type SqlType = Bool;
+}
+
+impl AppearsOnTable<customers::table> for Condition {}
+impl SelectableExpression<customers::table> for Condition {}
+
+impl ValidGrouping<()> for Condition {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+impl QueryId for Condition {
+    type QueryId = ();
+    // The text depends on the rules, so the statement is not cached by type.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl QueryFragment<Pg> for Condition {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        for part in &self.0 {
+            match part {
+                Part::Sql(text) => out.push_sql(text),
+                Part::Bind(Bind::Number(n)) => out.push_bind_param::<BigInt, _>(n)?,
+                Part::Bind(Bind::Numbers(ns)) => out.push_bind_param::<Array<BigInt>, _>(ns)?,
+                Part::Bind(Bind::Text(t)) => out.push_bind_param::<Text, _>(t)?,
+                Part::Bind(Bind::Texts(ts)) => out.push_bind_param::<Array<Text>, _>(ts)?,
+                Part::Bind(Bind::Time(t)) => out.push_bind_param::<Timestamptz, _>(t)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The SQL expression of a field's value (NULL when the customer has none); text lower-cased.
+fn value_of(field: &Field) -> Condition {
+    let address = |col: &str| {
+        format!(
+            "(SELECT lower(a.{col}) FROM customer_addresses a WHERE a.store_id = customers.store_id \
+             AND a.customer_id = customers.id AND a.is_default)"
+        )
+    };
+    let text = match field {
+        Field::TotalSpent => "customers.total_spent".into(),
+        Field::TotalOrders => "customers.total_orders::int8".into(),
+        Field::AverageOrderValue => "(customers.total_spent / NULLIF(customers.total_orders, 0))".into(),
+        Field::LastOrderAt => "customers.last_order_at".into(),
+        Field::FirstOrderAt => "customers.first_order_at".into(),
+        Field::CreatedAt => "customers.created_at".into(),
+        Field::Email => "customers.email_lower".into(),
+        Field::EmailDomain => "split_part(customers.email_lower, '@', 2)".into(),
+        Field::FirstName => "lower(customers.first_name)".into(),
+        Field::LastName => "lower(customers.last_name)".into(),
+        Field::Phone => "lower(customers.phone)".into(),
+        Field::Tags => "NULLIF(customers.tags, '{}')".into(),
+        Field::Country => address("country"),
+        Field::State => address("state"),
+        Field::City => address("city"),
+        Field::PostalCode => address("postal_code"),
+        Field::Metadata(key) => return Condition::default().sql("lower(customers.metadata ->> ").bind(Bind::Text(key.clone())).sql(")"),
+    };
+    Condition::default().sql(&text)
+}
+
+fn like_pattern(text: &str, op: Operator) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    match op {
+        Operator::StartsWith => format!("{escaped}%"),
+        Operator::EndsWith => format!("%{escaped}"),
+        _ => format!("%{escaped}%"),
+    }
+}
+
+fn compile_rule(rule: &Rule, now: DateTime<Utc>) -> Condition {
+    use Operator::*;
+    let missing = if rule.operator.holds_for_missing() { "true" } else { "false" };
+    let value = || value_of(&rule.field);
+    let body = match (&rule.value, rule.operator) {
+        (_, Exists) => value().sql(" IS NOT NULL"),
+        (_, NotExists) => value().sql(" IS NULL"),
+        (RuleValue::Text(tag), op) if rule.field == Field::Tags => {
+            let not = if op == NotContains { "NOT " } else { "" };
+            Condition::default().sql(&format!("{not}(customers.tags @> ARRAY[")).bind(Bind::Text(tag.clone())).sql("]::text[])")
+        }
+        (RuleValue::Texts(tags), op) if rule.field == Field::Tags => {
+            let not = if op == NotIn { "NOT " } else { "" };
+            Condition::default().sql(&format!("{not}(customers.tags && ")).bind(Bind::Texts(tags.clone())).sql(")")
+        }
+        (RuleValue::Number(n), op) => {
+            let sym = match op {
+                Eq => " = ",
+                Neq => " <> ",
+                Gt => " > ",
+                Gte => " >= ",
+                Lt => " < ",
+                _ => " <= ",
+            };
+            value().sql(sym).bind(Bind::Number(*n))
+        }
+        (RuleValue::Numbers(ns), op) => value().sql(if op == NotIn { " <> ALL(" } else { " = ANY(" }).bind(Bind::Numbers(ns.clone())).sql(")"),
+        (RuleValue::NumberRange(a, b), _) => value().sql(" BETWEEN ").bind(Bind::Number(*a)).sql(" AND ").bind(Bind::Number(*b)),
+        (RuleValue::Time(t), op) => value().sql(if op == Before { " < " } else { " > " }).bind(Bind::Time(t.resolve(now))),
+        (RuleValue::TimeRange(a, b), _) => {
+            value().sql(" >= ").bind(Bind::Time(a.resolve(now))).sql(" AND ").append(value()).sql(" <= ").bind(Bind::Time(b.resolve(now)))
+        }
+        (RuleValue::Texts(ts), op) => value().sql(if op == NotIn { " <> ALL(" } else { " = ANY(" }).bind(Bind::Texts(ts.clone())).sql(")"),
+        (RuleValue::Text(t), Eq) => value().sql(" = ").bind(Bind::Text(t.clone())),
+        (RuleValue::Text(t), Neq) => value().sql(" <> ").bind(Bind::Text(t.clone())),
+        (RuleValue::Text(t), op) => {
+            let not = if op == NotContains { " NOT" } else { "" };
+            value().sql(&format!("{not} LIKE ")).bind(Bind::Text(like_pattern(t, op)))
+        }
+        // Unreachable for validated rules; matches nothing.
+        _ => Condition::default().sql("false"),
+    };
+    Condition::default().sql("COALESCE((").append(body).sql(&format!("), {missing})"))
+}
+
+/// The group's condition at `now` (relative times resolve now).
+pub fn compile(group: &RuleGroup, now: DateTime<Utc>) -> Condition {
+    let (joiner, identity) = match group.match_ {
+        Match::All => (" AND ", "true"),
+        Match::Any => (" OR ", "false"),
+    };
+    let parts: Vec<Condition> = group.rules.iter().map(|r| compile_rule(r, now)).chain(group.groups.iter().map(|g| compile(g, now))).collect();
+    if parts.is_empty() {
+        return Condition::default().sql(identity);
+    }
+    let mut out = Condition::default().sql("(");
+    for (i, part) in parts.into_iter().enumerate() {
+        if i > 0 {
+            out = out.sql(joiner);
+        }
+        out = out.append(part);
+    }
+    out.sql(")")
+}

@@ -1,0 +1,139 @@
+//! Evaluating rules in memory: the plain reference the SQL compilation is tested against.
+
+use super::fields::Field;
+use super::rules::{Match, Operator, Rule, RuleGroup, RuleValue};
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
+/// What rules can see of a customer.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    pub total_spent: i64,
+    pub total_orders: i32,
+    pub last_order_at: Option<DateTime<Utc>>,
+    pub first_order_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub phone: Option<String>,
+    pub tags: Vec<String>,
+    pub metadata: BTreeMap<String, String>,
+    /// Of the default address.
+    pub country: Option<String>,
+    pub state: Option<String>,
+    pub city: Option<String>,
+    pub postal_code: Option<String>,
+}
+
+enum Seen {
+    Number(i64),
+    Time(DateTime<Utc>),
+    Text(String),
+    Tags(Vec<String>),
+}
+
+fn seen(field: &Field, facts: &Facts) -> Option<Seen> {
+    let text = |v: &Option<String>| v.as_ref().map(|t| Seen::Text(t.to_lowercase()));
+    match field {
+        Field::TotalSpent => Some(Seen::Number(facts.total_spent)),
+        Field::TotalOrders => Some(Seen::Number(i64::from(facts.total_orders))),
+        // Rounded to the cent like the SQL's integer division of minor units.
+        Field::AverageOrderValue => (facts.total_orders > 0).then(|| Seen::Number(facts.total_spent / i64::from(facts.total_orders))),
+        Field::LastOrderAt => facts.last_order_at.map(Seen::Time),
+        Field::FirstOrderAt => facts.first_order_at.map(Seen::Time),
+        Field::CreatedAt => Some(Seen::Time(facts.created_at)),
+        Field::Email => Some(Seen::Text(facts.email.to_lowercase())),
+        Field::EmailDomain => facts.email.to_lowercase().split_once('@').map(|(_, d)| Seen::Text(d.to_owned())),
+        Field::FirstName => text(&facts.first_name),
+        Field::LastName => text(&facts.last_name),
+        Field::Phone => text(&facts.phone),
+        Field::Tags => Some(Seen::Tags(facts.tags.clone())).filter(|_| !facts.tags.is_empty()),
+        Field::Country => text(&facts.country),
+        Field::State => text(&facts.state),
+        Field::City => text(&facts.city),
+        Field::PostalCode => text(&facts.postal_code),
+        Field::Metadata(key) => facts.metadata.get(key).map(|v| Seen::Text(v.to_lowercase())),
+    }
+}
+
+/// Whether `facts` satisfy `rule` at `now`.
+pub fn rule_holds(rule: &Rule, facts: &Facts, now: DateTime<Utc>) -> bool {
+    use Operator::*;
+    let Some(value) = seen(&rule.field, facts) else {
+        return rule.operator.holds_for_missing();
+    };
+    match (value, &rule.value, rule.operator) {
+        (_, _, Exists) => true,
+        (_, _, NotExists) => false,
+        (Seen::Number(v), RuleValue::Number(x), op) => match op {
+            Eq => v == *x,
+            Neq => v != *x,
+            Gt => v > *x,
+            Gte => v >= *x,
+            Lt => v < *x,
+            Lte => v <= *x,
+            _ => false,
+        },
+        (Seen::Number(v), RuleValue::Numbers(xs), op) => xs.contains(&v) == (op == In),
+        (Seen::Number(v), RuleValue::NumberRange(a, b), _) => (*a..=*b).contains(&v),
+        (Seen::Time(v), RuleValue::Time(t), op) => {
+            let t = t.resolve(now);
+            if op == Before { v < t } else { v > t }
+        }
+        (Seen::Time(v), RuleValue::TimeRange(a, b), _) => v >= a.resolve(now) && v <= b.resolve(now),
+        (Seen::Text(v), RuleValue::Text(x), op) => match op {
+            Eq => v == *x,
+            Neq => v != *x,
+            Contains => v.contains(x.as_str()),
+            NotContains => !v.contains(x.as_str()),
+            StartsWith => v.starts_with(x.as_str()),
+            EndsWith => v.ends_with(x.as_str()),
+            _ => false,
+        },
+        (Seen::Text(v), RuleValue::Texts(xs), op) => xs.contains(&v) == (op == In),
+        (Seen::Tags(tags), RuleValue::Text(x), op) => tags.contains(x) == (op == Contains),
+        (Seen::Tags(tags), RuleValue::Texts(xs), op) => xs.iter().any(|x| tags.contains(x)) == (op == In),
+        _ => false,
+    }
+}
+
+/// Whether `facts` satisfy the group at `now`.
+pub fn holds(group: &RuleGroup, facts: &Facts, now: DateTime<Utc>) -> bool {
+    let mut results = group.rules.iter().map(|r| rule_holds(r, facts, now)).chain(group.groups.iter().map(|g| holds(g, facts, now)));
+    match group.match_ {
+        Match::All => results.all(|r| r),
+        Match::Any => results.any(|r| r),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::rules::{RawGroup, RawRule};
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn group(match_: Match, rules: &[(&str, &str, Value)]) -> RuleGroup {
+        let rules = rules.iter().map(|(f, o, v)| RawRule { field: f.to_string(), operator: o.to_string(), value: (!v.is_null()).then(|| v.clone()) }).collect();
+        RuleGroup::parse("input", &RawGroup { match_, rules, groups: vec![] }).unwrap()
+    }
+
+    #[test]
+    fn missing_values_fail_positive_and_pass_negative_operators() {
+        let facts = Facts { email: "ann@acme.com".into(), ..Default::default() };
+        let now = Utc::now();
+        assert!(!holds(&group(Match::All, &[("address.country", "eq", json!("US"))]), &facts, now));
+        assert!(holds(&group(Match::All, &[("address.country", "neq", json!("US"))]), &facts, now));
+        assert!(holds(&group(Match::All, &[("metadata.tier", "not_exists", Value::Null)]), &facts, now));
+        assert!(!holds(&group(Match::All, &[("last_order_at", "before", json!("today"))]), &facts, now));
+        assert!(holds(&group(Match::All, &[("email_domain", "eq", json!("ACME.com"))]), &facts, now));
+    }
+
+    #[test]
+    fn any_and_all_combine() {
+        let facts = Facts { total_spent: 60_000, tags: vec!["vip".into()], email: "a@b.co".into(), ..Default::default() };
+        let rules = [("total_spent", "gte", json!(500)), ("tags", "contains", json!("wholesale"))];
+        assert!(!holds(&group(Match::All, &rules), &facts, Utc::now()));
+        assert!(holds(&group(Match::Any, &rules), &facts, Utc::now()));
+    }
+}

@@ -1,0 +1,133 @@
+//! The fields rules can test, their kinds, and the operators each kind allows.
+
+use super::rules::Operator;
+
+/// What kind of value a field holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// An amount of money (compared exactly, in minor units).
+    Money,
+    /// A whole number.
+    Count,
+    /// A point in time.
+    Time,
+    /// Text, compared without case.
+    Text,
+    /// The customer's tag list.
+    Tags,
+}
+
+/// A field of a customer.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Field {
+    TotalSpent,
+    TotalOrders,
+    AverageOrderValue,
+    LastOrderAt,
+    FirstOrderAt,
+    CreatedAt,
+    Email,
+    EmailDomain,
+    FirstName,
+    LastName,
+    Phone,
+    Tags,
+    Country,
+    State,
+    City,
+    PostalCode,
+    /// `metadata.<key>`.
+    Metadata(String),
+}
+
+impl Field {
+    /// Reads a field name (`total_spent`; camelCase `totalSpent` is accepted too).
+    pub fn parse(name: &str) -> Option<Self> {
+        if let Some(key) = name.strip_prefix("metadata.") {
+            let ok = !key.is_empty() && key.chars().count() <= crate::domain::metadata::MAX_KEY_CHARS;
+            return ok.then(|| Self::Metadata(key.to_owned()));
+        }
+        let snake: String = name.chars().flat_map(|c| if c.is_ascii_uppercase() { vec!['_', c.to_ascii_lowercase()] } else { vec![c] }).collect();
+        Some(match snake.as_str() {
+            "total_spent" | "lifetime_value" => Self::TotalSpent,
+            "total_orders" => Self::TotalOrders,
+            "average_order_value" => Self::AverageOrderValue,
+            "last_order_at" => Self::LastOrderAt,
+            "first_order_at" => Self::FirstOrderAt,
+            "created_at" => Self::CreatedAt,
+            "email" => Self::Email,
+            "email_domain" => Self::EmailDomain,
+            "first_name" => Self::FirstName,
+            "last_name" => Self::LastName,
+            "phone" => Self::Phone,
+            "tags" | "tag" => Self::Tags,
+            "country" | "address.country" => Self::Country,
+            "state" | "address.state" => Self::State,
+            "city" | "address.city" => Self::City,
+            "postal_code" | "address.postal_code" => Self::PostalCode,
+            _ => return None,
+        })
+    }
+
+    /// The canonical name, as stored and shown.
+    pub fn name(&self) -> String {
+        match self {
+            Self::TotalSpent => "total_spent".into(),
+            Self::TotalOrders => "total_orders".into(),
+            Self::AverageOrderValue => "average_order_value".into(),
+            Self::LastOrderAt => "last_order_at".into(),
+            Self::FirstOrderAt => "first_order_at".into(),
+            Self::CreatedAt => "created_at".into(),
+            Self::Email => "email".into(),
+            Self::EmailDomain => "email_domain".into(),
+            Self::FirstName => "first_name".into(),
+            Self::LastName => "last_name".into(),
+            Self::Phone => "phone".into(),
+            Self::Tags => "tags".into(),
+            Self::Country => "address.country".into(),
+            Self::State => "address.state".into(),
+            Self::City => "address.city".into(),
+            Self::PostalCode => "address.postal_code".into(),
+            Self::Metadata(key) => format!("metadata.{key}"),
+        }
+    }
+
+    /// The field's kind.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Self::TotalSpent | Self::AverageOrderValue => Kind::Money,
+            Self::TotalOrders => Kind::Count,
+            Self::LastOrderAt | Self::FirstOrderAt | Self::CreatedAt => Kind::Time,
+            Self::Tags => Kind::Tags,
+            _ => Kind::Text,
+        }
+    }
+}
+
+impl Kind {
+    /// Whether `op` applies to this kind.
+    pub fn allows(self, op: Operator) -> bool {
+        use Operator::*;
+        match self {
+            Kind::Money | Kind::Count => matches!(op, Eq | Neq | Gt | Gte | Lt | Lte | In | NotIn | Between | Exists | NotExists),
+            Kind::Time => matches!(op, Before | After | Between | Exists | NotExists),
+            Kind::Text => matches!(op, Eq | Neq | In | NotIn | Contains | NotContains | StartsWith | EndsWith | Exists | NotExists),
+            Kind::Tags => matches!(op, Contains | NotContains | In | NotIn | Exists | NotExists),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_accept_camel_case() {
+        for name in ["total_spent", "last_order_at", "email_domain", "address.country", "metadata.source", "tags"] {
+            assert_eq!(Field::parse(name).unwrap().name(), name);
+        }
+        assert_eq!(Field::parse("totalSpent"), Some(Field::TotalSpent));
+        assert_eq!(Field::parse("churn"), None);
+        assert_eq!(Field::parse("metadata."), None);
+    }
+}
