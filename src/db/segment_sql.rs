@@ -4,18 +4,20 @@
 //! missing value), so SQL's three-valued logic agrees exactly with the in-memory evaluator.
 
 use super::schema::customers;
-use crate::domain::segment::{Field, Match, Operator, Rule, RuleGroup, RuleValue};
+use crate::domain::segment::{Field, Match, MetricsContext, Operator, Rule, RuleGroup, RuleValue};
 use chrono::{DateTime, Utc};
 use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-use diesel::sql_types::{Array, BigInt, Bool, Text, Timestamptz};
+use diesel::sql_types::{Array, BigInt, Bool, Double, Text, Timestamptz};
 use diesel::QueryResult;
 
 /// A bound value.
 #[derive(Debug, Clone)]
 enum Bind {
     Number(i64),
+    Float(f64),
+    Floats(Vec<f64>),
     Numbers(Vec<i64>),
     Text(String),
     Texts(Vec<String>),
@@ -72,6 +74,8 @@ impl QueryFragment<Pg> for Condition {
             match part {
                 Part::Sql(text) => out.push_sql(text),
                 Part::Bind(Bind::Number(n)) => out.push_bind_param::<BigInt, _>(n)?,
+                Part::Bind(Bind::Float(f)) => out.push_bind_param::<Double, _>(f)?,
+                Part::Bind(Bind::Floats(fs)) => out.push_bind_param::<Array<Double>, _>(fs)?,
                 Part::Bind(Bind::Numbers(ns)) => out.push_bind_param::<Array<BigInt>, _>(ns)?,
                 Part::Bind(Bind::Text(t)) => out.push_bind_param::<Text, _>(t)?,
                 Part::Bind(Bind::Texts(ts)) => out.push_bind_param::<Array<Text>, _>(ts)?,
@@ -82,8 +86,89 @@ impl QueryFragment<Pg> for Condition {
     }
 }
 
+/// The model inputs of `customers` as of `now`'s UTC day, as columns x, tx, t (days).
+fn model_inputs(now: DateTime<Utc>) -> Condition {
+    Condition::default()
+        .sql(
+            "(SELECT (customers.order_days - 1)::float8 AS x, \
+             ((customers.last_order_at AT TIME ZONE 'UTC')::date - (customers.first_order_at AT TIME ZONE 'UTC')::date)::float8 AS tx, \
+             GREATEST((",
+        )
+        .bind(Bind::Time(now))
+        .sql("::timestamptz AT TIME ZONE 'UTC')::date - (customers.first_order_at AT TIME ZONE 'UTC')::date, 0)::float8 AS t) v")
+}
+
+/// 1 − P(alive): the BG/NBD closed form with the store's parameters where `Customer.metrics`
+/// uses the models, else the documented fallback — the same formulas as `domain::btyd`.
+fn churn_risk(ctx: &MetricsContext, now: DateTime<Utc>) -> Condition {
+    let fallback = "(SELECT CASE WHEN GREATEST(v.t - v.tx, 0) <= g THEN 1.0 ELSE exp(-(GREATEST(v.t - v.tx, 0) - g) / g) END \
+                    FROM (SELECT GREATEST(CASE WHEN v.x >= 1 THEN v.tx / v.x ELSE 90.0 END, 1.0) AS g) gap)";
+    let p_alive = match &ctx.models {
+        None => Condition::default().sql(fallback),
+        Some(m) => {
+            let bg = m.purchases;
+            // No finite expected spend for one-time buyers when q <= 1: the fallback applies.
+            let fallback_for_one_timers = m.spend.q <= 1.0;
+            Condition::default()
+                .sql(if fallback_for_one_timers { "CASE WHEN v.x <= 0 THEN " } else { "CASE WHEN v.x <= 0 THEN 1.0 ELSE " })
+                .sql(if fallback_for_one_timers { fallback } else { "" })
+                .sql(if fallback_for_one_timers { " ELSE " } else { "" })
+                .sql("1.0 / (1.0 + exp(ln(")
+                .bind(Bind::Float(bg.a))
+                .sql(") - ln(")
+                .bind(Bind::Float(bg.b))
+                .sql(" + v.x - 1) + (")
+                .bind(Bind::Float(bg.r))
+                .sql(" + v.x) * (ln(")
+                .bind(Bind::Float(bg.alpha))
+                .sql(" + v.t) - ln(")
+                .bind(Bind::Float(bg.alpha))
+                .sql(" + v.tx)))) END")
+        }
+    };
+    Condition::default()
+        .sql("(CASE WHEN customers.total_orders > 0 AND customers.order_days > 0 THEN (SELECT 1.0 - (")
+        .append(p_alive)
+        .sql(") FROM ")
+        .append(model_inputs(now))
+        .sql(") END)")
+}
+
+/// An RFM score (1–5, NULL without orders or breakpoints): 1 + breakpoints exceeded.
+fn rfm_score(ctx: &MetricsContext, field: &Field) -> Condition {
+    let Some(b) = &ctx.breakpoints else {
+        return Condition::default().sql("NULL::int8");
+    };
+    let mut out = Condition::default().sql("(CASE WHEN customers.total_orders > 0 THEN 1");
+    for i in 0..4 {
+        out = match field {
+            Field::RfmRecency => out.sql(" + (customers.last_order_at > ").bind(Bind::Time(b.recency[i])).sql(")::int"),
+            Field::RfmFrequency => out.sql(" + (customers.total_orders > ").bind(Bind::Number(i64::from(b.frequency[i]))).sql(")::int"),
+            _ => out.sql(" + (customers.total_spent > ").bind(Bind::Number(b.monetary[i])).sql(")::int"),
+        };
+    }
+    out.sql(" END)::int8")
+}
+
+/// The R × F segment name (SPEC §7), lower-case like the other text fields.
+fn rfm_segment(ctx: &MetricsContext) -> Condition {
+    Condition::default()
+        .sql(
+            "(SELECT CASE WHEN r IS NULL THEN NULL \
+               WHEN r <= 2 AND f <= 2 THEN 'hibernating' WHEN r <= 2 AND f <= 4 THEN 'at_risk' WHEN r <= 2 THEN 'cant_lose' \
+               WHEN r = 3 AND f <= 2 THEN 'about_to_sleep' WHEN r = 3 AND f = 3 THEN 'need_attention' \
+               WHEN r <= 4 AND f >= 4 THEN 'loyal' WHEN r = 4 AND f = 1 THEN 'promising' \
+               WHEN f <= 3 AND f >= 2 THEN 'potential_loyalist' WHEN f = 1 THEN 'new' ELSE 'champion' END \
+             FROM (SELECT ",
+        )
+        .append(rfm_score(ctx, &Field::RfmRecency))
+        .sql(" AS r, ")
+        .append(rfm_score(ctx, &Field::RfmFrequency))
+        .sql(" AS f) s)")
+}
+
 /// The SQL expression of a field's value (NULL when the customer has none); text lower-cased.
-fn value_of(field: &Field) -> Condition {
+fn value_of(field: &Field, ctx: &MetricsContext, now: DateTime<Utc>) -> Condition {
     let address = |col: &str| {
         format!(
             "(SELECT lower(a.{col}) FROM customer_addresses a WHERE a.store_id = customers.store_id \
@@ -108,6 +193,9 @@ fn value_of(field: &Field) -> Condition {
         Field::City => address("city"),
         Field::PostalCode => address("postal_code"),
         Field::Metadata(key) => return Condition::default().sql("lower(customers.metadata ->> ").bind(Bind::Text(key.clone())).sql(")"),
+        Field::ChurnRisk => return churn_risk(ctx, now),
+        Field::RfmRecency | Field::RfmFrequency | Field::RfmMonetary => return rfm_score(ctx, field),
+        Field::RfmSegment => return rfm_segment(ctx),
     };
     Condition::default().sql(&text)
 }
@@ -121,10 +209,10 @@ fn like_pattern(text: &str, op: Operator) -> String {
     }
 }
 
-fn compile_rule(rule: &Rule, now: DateTime<Utc>) -> Condition {
+fn compile_rule(rule: &Rule, now: DateTime<Utc>, ctx: &MetricsContext) -> Condition {
     use Operator::*;
     let missing = if rule.operator.holds_for_missing() { "true" } else { "false" };
-    let value = || value_of(&rule.field);
+    let value = || value_of(&rule.field, ctx, now);
     let body = match (&rule.value, rule.operator) {
         (_, Exists) => value().sql(" IS NOT NULL"),
         (_, NotExists) => value().sql(" IS NULL"),
@@ -149,6 +237,19 @@ fn compile_rule(rule: &Rule, now: DateTime<Utc>) -> Condition {
         }
         (RuleValue::Numbers(ns), op) => value().sql(if op == NotIn { " <> ALL(" } else { " = ANY(" }).bind(Bind::Numbers(ns.clone())).sql(")"),
         (RuleValue::NumberRange(a, b), _) => value().sql(" BETWEEN ").bind(Bind::Number(*a)).sql(" AND ").bind(Bind::Number(*b)),
+        (RuleValue::Ratio(x), op) => {
+            let sym = match op {
+                Eq => " = ",
+                Neq => " <> ",
+                Gt => " > ",
+                Gte => " >= ",
+                Lt => " < ",
+                _ => " <= ",
+            };
+            value().sql(sym).bind(Bind::Float(*x))
+        }
+        (RuleValue::Ratios(xs), op) => value().sql(if op == NotIn { " <> ALL(" } else { " = ANY(" }).bind(Bind::Floats(xs.clone())).sql(")"),
+        (RuleValue::RatioRange(a, b), _) => value().sql(" BETWEEN ").bind(Bind::Float(*a)).sql(" AND ").bind(Bind::Float(*b)),
         (RuleValue::Time(t), op) => value().sql(if op == Before { " < " } else { " > " }).bind(Bind::Time(t.resolve(now))),
         (RuleValue::TimeRange(a, b), _) => {
             value().sql(" >= ").bind(Bind::Time(a.resolve(now))).sql(" AND ").append(value()).sql(" <= ").bind(Bind::Time(b.resolve(now)))
@@ -166,13 +267,13 @@ fn compile_rule(rule: &Rule, now: DateTime<Utc>) -> Condition {
     Condition::default().sql("COALESCE((").append(body).sql(&format!("), {missing})"))
 }
 
-/// The group's condition at `now` (relative times resolve now).
-pub fn compile(group: &RuleGroup, now: DateTime<Utc>) -> Condition {
+/// The group's condition at `now` (relative times resolve now; metric rules use `ctx`).
+pub fn compile(group: &RuleGroup, now: DateTime<Utc>, ctx: &MetricsContext) -> Condition {
     let (joiner, identity) = match group.match_ {
         Match::All => (" AND ", "true"),
         Match::Any => (" OR ", "false"),
     };
-    let parts: Vec<Condition> = group.rules.iter().map(|r| compile_rule(r, now)).chain(group.groups.iter().map(|g| compile(g, now))).collect();
+    let parts: Vec<Condition> = group.rules.iter().map(|r| compile_rule(r, now, ctx)).chain(group.groups.iter().map(|g| compile(g, now, ctx))).collect();
     if parts.is_empty() {
         return Condition::default().sql(identity);
     }

@@ -3,7 +3,7 @@
 use super::schema::{customers, segment_members, segments};
 use super::segment_sql;
 use crate::domain::ids::{CustomerId, SegmentId, StoreId};
-use crate::domain::segment::RuleGroup;
+use crate::domain::segment::{MetricsContext, RuleGroup};
 use crate::error::AppError;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -30,18 +30,19 @@ impl SegmentRow {
     }
 }
 
-/// Which customers belong: a static segment's members, or a dynamic segment's rules.
+/// Which customers belong: a static segment's members, or a dynamic segment's rules (with the
+/// store's metrics state for churn-risk and RFM rules).
 #[derive(Debug, Clone)]
 pub enum Membership {
     Static(uuid::Uuid),
-    Dynamic(RuleGroup),
+    Dynamic(RuleGroup, MetricsContext),
 }
 
 impl Membership {
-    /// The membership of `row`.
-    pub fn of(row: &SegmentRow) -> Result<Self, AppError> {
+    /// The membership of `row`; `ctx` is the store's metrics state.
+    pub fn of(row: &SegmentRow, ctx: &MetricsContext) -> Result<Self, AppError> {
         Ok(match row.rule_group()? {
-            Some(group) => Self::Dynamic(group),
+            Some(group) => Self::Dynamic(group, ctx.clone()),
             None => Self::Static(row.id),
         })
     }
@@ -49,7 +50,7 @@ impl Membership {
     /// The condition on `customers` (rules resolve relative times at `now`).
     pub fn condition(&self, now: DateTime<Utc>) -> Box<dyn BoxableExpression<customers::table, diesel::pg::Pg, SqlType = diesel::sql_types::Bool>> {
         match self {
-            Self::Dynamic(group) => Box::new(segment_sql::compile(group, now)),
+            Self::Dynamic(group, ctx) => Box::new(segment_sql::compile(group, now, ctx)),
             Self::Static(id) => Box::new(
                 diesel::dsl::sql::<diesel::sql_types::Bool>(
                     "EXISTS (SELECT 1 FROM segment_members m WHERE m.store_id = customers.store_id AND m.customer_id = customers.id AND m.segment_id = ",
@@ -194,6 +195,7 @@ pub async fn memberships(
     segments: &[SegmentRow],
     customers: &[CustomerId],
     now: DateTime<Utc>,
+    ctx: &MetricsContext,
 ) -> Result<HashMap<CustomerId, Vec<uuid::Uuid>>, AppError> {
     let ids: Vec<uuid::Uuid> = customers.iter().map(|c| c.0).collect();
     let mut out: HashMap<CustomerId, Vec<uuid::Uuid>> = HashMap::new();
@@ -208,7 +210,7 @@ pub async fn memberships(
         }
     }
     for segment in segments.iter().filter(|s| s.kind == "DYNAMIC") {
-        let condition = Membership::of(segment)?.condition(now);
+        let condition = Membership::of(segment, ctx)?.condition(now);
         let members: Vec<uuid::Uuid> = customers::table
             .filter(customers::store_id.eq(store.0).and(customers::id.eq_any(&ids)))
             .filter(condition)

@@ -128,22 +128,32 @@ async fn invalid_segments_are_refused_naming_the_rule_and_nothing_is_half_applie
 
 /// Facts of every customer of the store, read through the API.
 async fn facts(app: &TestApp) -> BTreeMap<String, Facts> {
-    let body = app
-        .gql("{ customers(first: 250) { nodes { id email firstName lastName phone tags metadata totalSpent totalOrders lastOrderAt firstOrderAt createdAt
-              defaultAddress { country state city postalCode } } } }", json!({}))
-        .await;
-    assert_no_errors(&body);
+    let mut nodes = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let body = app
+            .gql("query($after: String) { customers(first: 200, after: $after) { pageInfo { hasNextPage endCursor } nodes { id email firstName lastName
+                  phone tags metadata totalSpent totalOrders lastOrderAt firstOrderAt createdAt defaultAddress { country state city postalCode } } } }",
+                json!({ "after": after }))
+            .await;
+        assert_no_errors(&body);
+        nodes.extend(body["data"]["customers"]["nodes"].as_array().unwrap().iter().cloned());
+        if body["data"]["customers"]["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = body["data"]["customers"]["pageInfo"]["endCursor"].clone();
+    }
     let time = |v: &Value| v.as_str().map(|t| DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc));
     let text = |v: &Value| v.as_str().map(str::to_owned);
-    body["data"]["customers"]["nodes"]
-        .as_array()
-        .unwrap()
+    nodes
         .iter()
         .map(|n| {
             let a = &n["defaultAddress"];
             let facts = Facts {
                 total_spent: (n["totalSpent"].as_f64().unwrap() * 100.0).round() as i64,
                 total_orders: n["totalOrders"].as_i64().unwrap() as i32,
+                order_days: 0,
+                first_day_spent: 0,
                 last_order_at: time(&n["lastOrderAt"]),
                 first_order_at: time(&n["firstOrderAt"]),
                 created_at: time(&n["createdAt"]).unwrap(),
@@ -166,7 +176,11 @@ async fn facts(app: &TestApp) -> BTreeMap<String, Facts> {
 fn random_rule(rng: &mut StdRng, pool: &[Facts]) -> RawRule {
     let sample = pool.choose(rng).unwrap();
     let amount = json!(f64::from(rng.random_range(0..2000u32)) / 2.0);
-    let (field, operator, value): (String, &str, Value) = match rng.random_range(0..14) {
+    let (field, operator, value): (String, &str, Value) = match rng.random_range(0..18) {
+        14 => ("churn_risk".into(), *["gt", "lt", "gte", "exists", "not_exists"].choose(rng).unwrap(), json!(rng.random_range(0..100) as f64 / 100.0)),
+        15 => ("rfm_recency_score".into(), *["eq", "gte", "lte", "in"].choose(rng).unwrap(), json!(rng.random_range(1..6))),
+        16 => ("rfm_monetary_score".into(), *["gt", "neq", "between"].choose(rng).unwrap(), json!(rng.random_range(1..6))),
+        17 => ("rfm_segment".into(), *["eq", "neq", "in"].choose(rng).unwrap(), json!(["champion", "loyal", "hibernating", "at_risk", "new"].choose(rng).unwrap())),
         0 => ("total_spent".into(), *["eq", "neq", "gt", "gte", "lt", "lte"].choose(rng).unwrap(), amount.clone()),
         1 => ("total_orders".into(), *["gt", "lte", "eq", "in", "between"].choose(rng).unwrap(), json!(rng.random_range(0..6))),
         2 => ("average_order_value".into(), *["gte", "lt", "exists", "not_exists"].choose(rng).unwrap(), amount.clone()),
@@ -185,7 +199,7 @@ fn random_rule(rng: &mut StdRng, pool: &[Facts]) -> RawRule {
     let value = match operator {
         "exists" | "not_exists" => None,
         "in" | "not_in" => Some(json!([value])),
-        "between" if field == "total_orders" => Some(json!([1, rng.random_range(1..6)])),
+        "between" if field == "total_orders" || field == "rfm_monetary_score" => Some(json!([1, rng.random_range(1..6)])),
         _ => Some(value),
     };
     RawRule { field, operator: operator.into(), value }
@@ -197,25 +211,55 @@ fn random_group(rng: &mut StdRng, pool: &[Facts], depth: usize) -> RawGroup {
     RawGroup { match_: if rng.random_bool(0.5) { Match::All } else { Match::Any }, rules, groups }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn sql_agrees_with_the_in_memory_evaluator_on_generated_rules() {
+/// Checks 300 generated rule trees: the SQL must select exactly what the evaluator selects.
+async fn differential(customers: usize, seed: u64, expect_models: bool) {
     let app = TestApp::spawn().await;
-    bulk::load(&mut connection().await, app.store, 120, Events::Natural, 99).await.unwrap();
-    let facts = facts(&app).await;
-    let pool: Vec<Facts> = facts.values().cloned().collect();
-    let mut rng = StdRng::seed_from_u64(5);
+    bulk::load(&mut connection().await, app.store, customers, Events::Natural, seed).await.unwrap();
+    let refit = app.gql("mutation { refitMetricsModel { method } }", json!({})).await;
+    assert_eq!(refit["data"]["refitMetricsModel"]["method"] == "MODEL", expect_models, "{refit}");
+    let mut facts = facts(&app).await;
     let mut conn = connection().await;
+    let days: Vec<(uuid::Uuid, i32, i64)> = diesel_async::RunQueryDsl::load(
+        diesel::QueryDsl::select(
+            diesel::QueryDsl::filter(whale_crm::db::schema::customers::table, diesel::ExpressionMethods::eq(whale_crm::db::schema::customers::store_id, app.store.0)),
+            (whale_crm::db::schema::customers::id, whale_crm::db::schema::customers::order_days, whale_crm::db::schema::customers::first_day_spent),
+        ),
+        &mut conn,
+    )
+    .await
+    .unwrap();
+    for (id, order_days, first_day_spent) in days {
+        let f = facts.get_mut(&whale_crm::domain::ids::CustomerId(id).to_string()).unwrap();
+        f.order_days = order_days;
+        f.first_day_spent = first_day_spent;
+    }
+    let state = whale_crm::db::metrics::state(&mut conn, app.store).await.unwrap();
+    let rules_context = whale_crm::graphql::metrics::rules_context(&state);
+    assert_eq!(rules_context.models.is_some(), expect_models);
+    assert!(rules_context.breakpoints.is_some());
+    let pool: Vec<Facts> = facts.values().cloned().collect();
+    let mut rng = StdRng::seed_from_u64(seed);
     let mut non_trivial = 0;
     for case in 0..300 {
         let raw = random_group(&mut rng, &pool, 0);
         let group = RuleGroup::parse("input", &raw).unwrap_or_else(|e| panic!("case {case}: generated an invalid rule: {e:?}"));
         let now = Utc::now();
-        let expected: BTreeSet<String> = facts.iter().filter(|(_, f)| holds(&group, f, now)).map(|(id, _)| id.clone()).collect();
-        let filter = CustomerFilter { segment: Some(Membership::Dynamic(group.clone())), ..Default::default() };
+        let expected: BTreeSet<String> = facts.iter().filter(|(_, f)| holds(&group, f, now, &rules_context)).map(|(id, _)| id.clone()).collect();
+        let filter = CustomerFilter { segment: Some(Membership::Dynamic(group.clone(), rules_context.clone())), ..Default::default() };
         let rows = customer_list::page(&mut conn, app.store, &filter, SortKey::CreatedAt, Direction::Desc, None, 1000).await.unwrap();
         let actual: BTreeSet<String> = rows.iter().map(|r| r.customer_id().to_string()).collect();
         assert_eq!(actual, expected, "case {case}: {:#}", group.to_json());
         non_trivial += usize::from(!expected.is_empty() && expected.len() < facts.len());
     }
     assert!(non_trivial > 100, "only {non_trivial} cases split the store");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sql_agrees_with_the_in_memory_evaluator_before_a_fit() {
+    differential(120, 99, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sql_agrees_with_the_in_memory_evaluator_with_fitted_models() {
+    differential(450, 7, true).await;
 }

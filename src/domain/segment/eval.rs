@@ -1,7 +1,11 @@
 //! Evaluating rules in memory: the plain reference the SQL compilation is tested against.
 
 use super::fields::Field;
+use super::MetricsContext;
 use super::rules::{Match, Operator, Rule, RuleGroup, RuleValue};
+use crate::domain::btyd::{self, FallbackOptions};
+use crate::domain::metrics::OrderStats;
+use crate::domain::rfm;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
@@ -10,6 +14,9 @@ use std::collections::BTreeMap;
 pub struct Facts {
     pub total_spent: i64,
     pub total_orders: i32,
+    /// Distinct UTC days with an order, and the first day's spend (minor units).
+    pub order_days: i32,
+    pub first_day_spent: i64,
     pub last_order_at: Option<DateTime<Utc>>,
     pub first_order_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -28,12 +35,25 @@ pub struct Facts {
 
 enum Seen {
     Number(i64),
+    Ratio(f64),
     Time(DateTime<Utc>),
     Text(String),
     Tags(Vec<String>),
 }
 
-fn seen(field: &Field, facts: &Facts) -> Option<Seen> {
+fn seen(field: &Field, facts: &Facts, now: DateTime<Utc>, ctx: &MetricsContext) -> Option<Seen> {
+    let stats = || OrderStats {
+        total_orders: facts.total_orders,
+        total_spent: facts.total_spent,
+        first_order_at: facts.first_order_at,
+        last_order_at: facts.last_order_at,
+        order_days: facts.order_days,
+        first_day_spent: facts.first_day_spent,
+    };
+    let scores = || match (&ctx.breakpoints, facts.last_order_at) {
+        (Some(b), Some(last)) if facts.total_orders > 0 => Some(rfm::score(b, last, facts.total_orders, facts.total_spent)),
+        _ => None,
+    };
     let text = |v: &Option<String>| v.as_ref().map(|t| Seen::Text(t.to_lowercase()));
     match field {
         Field::TotalSpent => Some(Seen::Number(facts.total_spent)),
@@ -54,13 +74,21 @@ fn seen(field: &Field, facts: &Facts) -> Option<Seen> {
         Field::City => text(&facts.city),
         Field::PostalCode => text(&facts.postal_code),
         Field::Metadata(key) => facts.metadata.get(key).map(|v| Seen::Text(v.to_lowercase())),
+        Field::ChurnRisk => stats().summary(now.date_naive()).map(|s| {
+            let prediction = btyd::predict_or_fallback(ctx.models.as_ref(), &s, &FallbackOptions::default(), btyd::DEFAULT_ANNUAL_DISCOUNT_RATE);
+            Seen::Ratio(prediction.churn_risk())
+        }),
+        Field::RfmRecency => scores().map(|s| Seen::Number(i64::from(s.recency))),
+        Field::RfmFrequency => scores().map(|s| Seen::Number(i64::from(s.frequency))),
+        Field::RfmMonetary => scores().map(|s| Seen::Number(i64::from(s.monetary))),
+        Field::RfmSegment => scores().map(|s| Seen::Text(s.segment.name().to_owned())),
     }
 }
 
 /// Whether `facts` satisfy `rule` at `now`.
-pub fn rule_holds(rule: &Rule, facts: &Facts, now: DateTime<Utc>) -> bool {
+pub fn rule_holds(rule: &Rule, facts: &Facts, now: DateTime<Utc>, ctx: &MetricsContext) -> bool {
     use Operator::*;
-    let Some(value) = seen(&rule.field, facts) else {
+    let Some(value) = seen(&rule.field, facts, now, ctx) else {
         return rule.operator.holds_for_missing();
     };
     match (value, &rule.value, rule.operator) {
@@ -77,6 +105,17 @@ pub fn rule_holds(rule: &Rule, facts: &Facts, now: DateTime<Utc>) -> bool {
         },
         (Seen::Number(v), RuleValue::Numbers(xs), op) => xs.contains(&v) == (op == In),
         (Seen::Number(v), RuleValue::NumberRange(a, b), _) => (*a..=*b).contains(&v),
+        (Seen::Ratio(v), RuleValue::Ratio(x), op) => match op {
+            Eq => v == *x,
+            Neq => v != *x,
+            Gt => v > *x,
+            Gte => v >= *x,
+            Lt => v < *x,
+            Lte => v <= *x,
+            _ => false,
+        },
+        (Seen::Ratio(v), RuleValue::Ratios(xs), op) => xs.contains(&v) == (op == In),
+        (Seen::Ratio(v), RuleValue::RatioRange(a, b), _) => *a <= v && v <= *b,
         (Seen::Time(v), RuleValue::Time(t), op) => {
             let t = t.resolve(now);
             if op == Before { v < t } else { v > t }
@@ -99,8 +138,8 @@ pub fn rule_holds(rule: &Rule, facts: &Facts, now: DateTime<Utc>) -> bool {
 }
 
 /// Whether `facts` satisfy the group at `now`.
-pub fn holds(group: &RuleGroup, facts: &Facts, now: DateTime<Utc>) -> bool {
-    let mut results = group.rules.iter().map(|r| rule_holds(r, facts, now)).chain(group.groups.iter().map(|g| holds(g, facts, now)));
+pub fn holds(group: &RuleGroup, facts: &Facts, now: DateTime<Utc>, ctx: &MetricsContext) -> bool {
+    let mut results = group.rules.iter().map(|r| rule_holds(r, facts, now, ctx)).chain(group.groups.iter().map(|g| holds(g, facts, now, ctx)));
     match group.match_ {
         Match::All => results.all(|r| r),
         Match::Any => results.any(|r| r),
@@ -122,18 +161,18 @@ mod tests {
     fn missing_values_fail_positive_and_pass_negative_operators() {
         let facts = Facts { email: "ann@acme.com".into(), ..Default::default() };
         let now = Utc::now();
-        assert!(!holds(&group(Match::All, &[("address.country", "eq", json!("US"))]), &facts, now));
-        assert!(holds(&group(Match::All, &[("address.country", "neq", json!("US"))]), &facts, now));
-        assert!(holds(&group(Match::All, &[("metadata.tier", "not_exists", Value::Null)]), &facts, now));
-        assert!(!holds(&group(Match::All, &[("last_order_at", "before", json!("today"))]), &facts, now));
-        assert!(holds(&group(Match::All, &[("email_domain", "eq", json!("ACME.com"))]), &facts, now));
+        assert!(!holds(&group(Match::All, &[("address.country", "eq", json!("US"))]), &facts, now, &MetricsContext::default()));
+        assert!(holds(&group(Match::All, &[("address.country", "neq", json!("US"))]), &facts, now, &MetricsContext::default()));
+        assert!(holds(&group(Match::All, &[("metadata.tier", "not_exists", Value::Null)]), &facts, now, &MetricsContext::default()));
+        assert!(!holds(&group(Match::All, &[("last_order_at", "before", json!("today"))]), &facts, now, &MetricsContext::default()));
+        assert!(holds(&group(Match::All, &[("email_domain", "eq", json!("ACME.com"))]), &facts, now, &MetricsContext::default()));
     }
 
     #[test]
     fn any_and_all_combine() {
         let facts = Facts { total_spent: 60_000, tags: vec!["vip".into()], email: "a@b.co".into(), ..Default::default() };
         let rules = [("total_spent", "gte", json!(500)), ("tags", "contains", json!("wholesale"))];
-        assert!(!holds(&group(Match::All, &rules), &facts, Utc::now()));
-        assert!(holds(&group(Match::Any, &rules), &facts, Utc::now()));
+        assert!(!holds(&group(Match::All, &rules), &facts, Utc::now(), &MetricsContext::default()));
+        assert!(holds(&group(Match::Any, &rules), &facts, Utc::now(), &MetricsContext::default()));
     }
 }

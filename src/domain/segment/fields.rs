@@ -13,6 +13,8 @@ pub enum Kind {
     Time,
     /// Text, compared without case.
     Text,
+    /// A probability between 0 and 1.
+    Ratio,
     /// The customer's tag list.
     Tags,
 }
@@ -36,6 +38,11 @@ pub enum Field {
     State,
     City,
     PostalCode,
+    ChurnRisk,
+    RfmRecency,
+    RfmFrequency,
+    RfmMonetary,
+    RfmSegment,
     /// `metadata.<key>`.
     Metadata(String),
 }
@@ -65,6 +72,11 @@ impl Field {
             "state" | "address.state" => Self::State,
             "city" | "address.city" => Self::City,
             "postal_code" | "address.postal_code" => Self::PostalCode,
+            "churn_risk" => Self::ChurnRisk,
+            "rfm_recency_score" | "rfm.recency_score" | "recency_score" => Self::RfmRecency,
+            "rfm_frequency_score" | "rfm.frequency_score" | "frequency_score" => Self::RfmFrequency,
+            "rfm_monetary_score" | "rfm.monetary_score" | "monetary_score" => Self::RfmMonetary,
+            "rfm_segment" | "rfm.segment" => Self::RfmSegment,
             _ => return None,
         })
     }
@@ -88,6 +100,11 @@ impl Field {
             Self::State => "address.state".into(),
             Self::City => "address.city".into(),
             Self::PostalCode => "address.postal_code".into(),
+            Self::ChurnRisk => "churn_risk".into(),
+            Self::RfmRecency => "rfm_recency_score".into(),
+            Self::RfmFrequency => "rfm_frequency_score".into(),
+            Self::RfmMonetary => "rfm_monetary_score".into(),
+            Self::RfmSegment => "rfm_segment".into(),
             Self::Metadata(key) => format!("metadata.{key}"),
         }
     }
@@ -96,7 +113,8 @@ impl Field {
     pub fn kind(&self) -> Kind {
         match self {
             Self::TotalSpent | Self::AverageOrderValue => Kind::Money,
-            Self::TotalOrders => Kind::Count,
+            Self::TotalOrders | Self::RfmRecency | Self::RfmFrequency | Self::RfmMonetary => Kind::Count,
+            Self::ChurnRisk => Kind::Ratio,
             Self::LastOrderAt | Self::FirstOrderAt | Self::CreatedAt => Kind::Time,
             Self::Tags => Kind::Tags,
             _ => Kind::Text,
@@ -109,7 +127,7 @@ impl Kind {
     pub fn allows(self, op: Operator) -> bool {
         use Operator::*;
         match self {
-            Kind::Money | Kind::Count => matches!(op, Eq | Neq | Gt | Gte | Lt | Lte | In | NotIn | Between | Exists | NotExists),
+            Kind::Money | Kind::Count | Kind::Ratio => matches!(op, Eq | Neq | Gt | Gte | Lt | Lte | In | NotIn | Between | Exists | NotExists),
             Kind::Time => matches!(op, Before | After | Between | Exists | NotExists),
             Kind::Text => matches!(op, Eq | Neq | In | NotIn | Contains | NotContains | StartsWith | EndsWith | Exists | NotExists),
             Kind::Tags => matches!(op, Contains | NotContains | In | NotIn | Exists | NotExists),

@@ -14,3 +14,14 @@ pub mod time;
 
 pub use fields::{Field, Kind};
 pub use rules::{Match, Operator, Rule, RuleGroup, RuleValue};
+
+use super::btyd::Models;
+use super::rfm::Breakpoints;
+
+/// What metric-based rules (churn risk, RFM) are evaluated against: the store's breakpoints and
+/// fitted models, exactly as `Customer.metrics` uses them.
+#[derive(Debug, Clone, Default)]
+pub struct MetricsContext {
+    pub breakpoints: Option<Breakpoints>,
+    pub models: Option<Models>,
+}

@@ -91,6 +91,10 @@ pub enum RuleValue {
     None,
     /// Money in minor units, or a count.
     Number(i64),
+    /// A probability.
+    Ratio(f64),
+    RatioRange(f64, f64),
+    Ratios(Vec<f64>),
     Numbers(Vec<i64>),
     NumberRange(i64, i64),
     Time(TimeValue),
@@ -236,7 +240,18 @@ fn parse_value(kind: Kind, op: Operator, value: Option<&Value>) -> Result<RuleVa
             _ => Err("must be a list of two values [from, to]".into()),
         }
     };
+    let ratio = |v: &Value| -> Result<f64, String> { v.as_f64().filter(|r| (0.0..=1.0).contains(r)).ok_or_else(|| "must be a number from 0 to 1".to_owned()) };
     Ok(match (kind, op) {
+        (Kind::Ratio, In | NotIn) => RuleValue::Ratios(list(value)?.iter().map(ratio).collect::<Result<_, _>>()?),
+        (Kind::Ratio, Between) => {
+            let (a, b) = pair(value)?;
+            let (a, b) = (ratio(&a)?, ratio(&b)?);
+            if a > b {
+                return Err("the range's first value must not exceed its second".into());
+            }
+            RuleValue::RatioRange(a, b)
+        }
+        (Kind::Ratio, _) => RuleValue::Ratio(ratio(value)?),
         (Kind::Money | Kind::Count, In | NotIn) => RuleValue::Numbers(list(value)?.iter().map(number).collect::<Result<_, _>>()?),
         (Kind::Money | Kind::Count, Between) => {
             let (a, b) = pair(value)?;

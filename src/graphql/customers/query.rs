@@ -11,6 +11,7 @@ use crate::domain::metadata::MetadataPatch;
 use crate::domain::tags;
 use crate::error::AppError;
 use crate::graphql::context;
+use crate::graphql::metrics::request_rules_context;
 use crate::graphql::pagination::{list_cost, page_size};
 use crate::graphql::scalars::{Json, Timestamp};
 use async_graphql::{Context, ID, Object, Result};
@@ -27,7 +28,7 @@ pub async fn segment_membership(ctx: &Context<'_>, arg: &str, id: &ID) -> Result
     let segment = SegmentId::parse(id).map_err(|e| AppError::bad_input(arg, e.to_string()))?;
     let mut conn = context::conn(ctx).await?;
     let row = segments::find(&mut conn, context::store(ctx)?, segment).await?.ok_or_else(|| AppError::not_found("segment", segment, arg))?;
-    Membership::of(&row)
+    Membership::of(&row, &request_rules_context(ctx).await?)
 }
 
 /// Reads a customer id argument.

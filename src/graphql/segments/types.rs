@@ -7,6 +7,7 @@ use crate::db::segments::{Membership, SegmentRow};
 use crate::domain::ids::SegmentId;
 use crate::error::AppError;
 use crate::graphql::context;
+use crate::graphql::metrics::request_rules_context;
 use crate::graphql::customers::connection::CustomerConnection;
 use crate::graphql::pagination::{list_cost, page_size};
 use crate::graphql::scalars::{Json, Timestamp};
@@ -17,8 +18,9 @@ use async_graphql::{Context, ID, Object, Result};
 pub struct Segment(pub SegmentRow);
 
 impl Segment {
-    fn filter(&self) -> Result<CustomerFilter, AppError> {
-        Ok(CustomerFilter { segment: Some(Membership::of(&self.0)?), ..Default::default() })
+    async fn filter(&self, ctx: &Context<'_>) -> Result<CustomerFilter, AppError> {
+        let rules = request_rules_context(ctx).await?;
+        Ok(CustomerFilter { segment: Some(Membership::of(&self.0, &rules)?), ..Default::default() })
     }
 }
 
@@ -45,7 +47,7 @@ impl Segment {
     /// How many customers belong now (counted on read).
     async fn member_count(&self, ctx: &Context<'_>) -> Result<i64> {
         let mut conn = context::conn(ctx).await?;
-        Ok(customer_list::count(&mut conn, context::store(ctx)?, &self.filter()?).await.map_err(AppError::from)?)
+        Ok(customer_list::count(&mut conn, context::store(ctx)?, &self.filter(ctx).await?).await.map_err(AppError::from)?)
     }
     /// The customers who belong now, newest first.
     #[graphql(complexity = "list_cost(first, child_complexity)")]
@@ -56,7 +58,7 @@ impl Segment {
         #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
     ) -> Result<CustomerConnection> {
         let first = page_size(first)?;
-        Ok(CustomerConnection::load(ctx, self.filter()?, SortKey::CreatedAt, Direction::Desc, after.as_deref(), first).await?)
+        Ok(CustomerConnection::load(ctx, self.filter(ctx).await?, SortKey::CreatedAt, Direction::Desc, after.as_deref(), first).await?)
     }
     /// When the segment was created.
     async fn created_at(&self) -> Timestamp {
