@@ -38,7 +38,8 @@ async fn the_seed_examples_work_and_membership_follows_the_data() {
     let dynamic = app
         .gql(CREATE, json!({ "input": { "name": "High-Value Lapsed", "type": "DYNAMIC", "rules": [
             { "field": "total_spent", "operator": "gte", "value": 500 },
-            { "field": "last_order_at", "operator": "before", "value": "90_days_ago" }
+            { "field": "last_order_at", "operator": "before", "value": "90_days_ago" },
+            { "field": "churn_risk", "operator": "gte", "value": 0.6 }
         ] } }))
         .await;
     assert_no_errors(&dynamic);
