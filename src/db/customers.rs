@@ -6,6 +6,7 @@ use crate::domain::customer::{CustomerUpdate, NewCustomer, Profile};
 use crate::domain::email::Email;
 use crate::domain::ids::{CustomerId, StoreId};
 use crate::domain::metadata::Metadata;
+use crate::domain::metrics::OrderStats;
 use crate::domain::tags::Tags;
 use crate::error::{AppError, on_unique_violation};
 use chrono::{DateTime, Utc};
@@ -42,6 +43,18 @@ impl CustomerRow {
     /// The public id.
     pub fn customer_id(&self) -> CustomerId {
         CustomerId(self.id)
+    }
+
+    /// The order aggregates the metrics are computed from.
+    pub fn order_stats(&self) -> OrderStats {
+        OrderStats {
+            total_orders: self.total_orders,
+            total_spent: self.total_spent,
+            first_order_at: self.first_order_at,
+            last_order_at: self.last_order_at,
+            order_days: self.order_days,
+            first_day_spent: self.first_day_spent,
+        }
     }
 
     fn profile(&self) -> Result<Profile, AppError> {

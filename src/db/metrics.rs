@@ -3,6 +3,7 @@
 
 use super::schema::{customers, metrics_models};
 use crate::domain::ids::StoreId;
+use crate::domain::metrics::OrderStats;
 use crate::domain::rfm::Breakpoints;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -150,20 +151,9 @@ pub async fn refresh_breakpoints(conn: &mut AsyncPgConnection, store: StoreId) -
     Ok(())
 }
 
-/// The order statistics of every customer with at least one order (a fit's input).
-#[derive(Queryable, Debug, Clone)]
-pub struct OrderStatsRow {
-    pub total_orders: i32,
-    pub total_spent: i64,
-    pub first_order_at: Option<DateTime<Utc>>,
-    pub last_order_at: Option<DateTime<Utc>>,
-    pub order_days: i32,
-    pub first_day_spent: i64,
-}
-
-/// Every buying customer's order statistics.
-pub async fn order_stats(conn: &mut AsyncPgConnection, store: StoreId) -> QueryResult<Vec<OrderStatsRow>> {
-    customers::table
+/// Every buying customer's order aggregates (a fit's input).
+pub async fn order_stats(conn: &mut AsyncPgConnection, store: StoreId) -> QueryResult<Vec<OrderStats>> {
+    let rows: Vec<(i32, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>, i32, i64)> = customers::table
         .filter(customers::store_id.eq(store.0).and(customers::total_orders.gt(0)))
         .select((
             customers::total_orders,
@@ -174,7 +164,18 @@ pub async fn order_stats(conn: &mut AsyncPgConnection, store: StoreId) -> QueryR
             customers::first_day_spent,
         ))
         .load(conn)
-        .await
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(total_orders, total_spent, first_order_at, last_order_at, order_days, first_day_spent)| OrderStats {
+            total_orders,
+            total_spent,
+            first_order_at,
+            last_order_at,
+            order_days,
+            first_day_spent,
+        })
+        .collect())
 }
 
 /// Saves a fit (replacing the previous one).

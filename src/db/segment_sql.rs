@@ -209,6 +209,18 @@ fn like_pattern(text: &str, op: Operator) -> String {
     }
 }
 
+/// The SQL of an ordering comparison.
+fn comparison(op: Operator) -> &'static str {
+    match op {
+        Operator::Eq => " = ",
+        Operator::Neq => " <> ",
+        Operator::Gt => " > ",
+        Operator::Gte => " >= ",
+        Operator::Lt => " < ",
+        _ => " <= ",
+    }
+}
+
 fn compile_rule(rule: &Rule, now: DateTime<Utc>, ctx: &MetricsContext) -> Condition {
     use Operator::*;
     let missing = if rule.operator.holds_for_missing() { "true" } else { "false" };
@@ -224,30 +236,10 @@ fn compile_rule(rule: &Rule, now: DateTime<Utc>, ctx: &MetricsContext) -> Condit
             let not = if op == NotIn { "NOT " } else { "" };
             Condition::default().sql(&format!("{not}(customers.tags && ")).bind(Bind::Texts(tags.clone())).sql(")")
         }
-        (RuleValue::Number(n), op) => {
-            let sym = match op {
-                Eq => " = ",
-                Neq => " <> ",
-                Gt => " > ",
-                Gte => " >= ",
-                Lt => " < ",
-                _ => " <= ",
-            };
-            value().sql(sym).bind(Bind::Number(*n))
-        }
+        (RuleValue::Number(n), op) => value().sql(comparison(op)).bind(Bind::Number(*n)),
         (RuleValue::Numbers(ns), op) => value().sql(if op == NotIn { " <> ALL(" } else { " = ANY(" }).bind(Bind::Numbers(ns.clone())).sql(")"),
         (RuleValue::NumberRange(a, b), _) => value().sql(" BETWEEN ").bind(Bind::Number(*a)).sql(" AND ").bind(Bind::Number(*b)),
-        (RuleValue::Ratio(x), op) => {
-            let sym = match op {
-                Eq => " = ",
-                Neq => " <> ",
-                Gt => " > ",
-                Gte => " >= ",
-                Lt => " < ",
-                _ => " <= ",
-            };
-            value().sql(sym).bind(Bind::Float(*x))
-        }
+        (RuleValue::Ratio(x), op) => value().sql(comparison(op)).bind(Bind::Float(*x)),
         (RuleValue::Ratios(xs), op) => value().sql(if op == NotIn { " <> ALL(" } else { " = ANY(" }).bind(Bind::Floats(xs.clone())).sql(")"),
         (RuleValue::RatioRange(a, b), _) => value().sql(" BETWEEN ").bind(Bind::Float(*a)).sql(" AND ").bind(Bind::Float(*b)),
         (RuleValue::Time(t), op) => value().sql(if op == Before { " < " } else { " > " }).bind(Bind::Time(t.resolve(now))),

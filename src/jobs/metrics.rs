@@ -5,7 +5,7 @@
 use crate::db::DbPool;
 use crate::db::metrics::{self, ModelRow};
 use crate::domain::ids::StoreId;
-use crate::domain::metrics::{OrderStats, fit_store};
+use crate::domain::metrics::fit_store;
 use chrono::Utc;
 use diesel_async::AsyncPgConnection;
 use std::time::Duration;
@@ -44,18 +44,7 @@ pub async fn pass(pool: DbPool) -> anyhow::Result<()> {
 /// Fits the store's models now from all its buying customers, saves the fit and refreshes the
 /// RFM breakpoints; returns the saved model.
 pub async fn refit(conn: &mut AsyncPgConnection, store: StoreId) -> anyhow::Result<ModelRow> {
-    let stats: Vec<OrderStats> = metrics::order_stats(conn, store)
-        .await?
-        .into_iter()
-        .map(|r| OrderStats {
-            total_orders: r.total_orders,
-            total_spent: r.total_spent,
-            first_order_at: r.first_order_at,
-            last_order_at: r.last_order_at,
-            order_days: r.order_days,
-            first_day_spent: r.first_day_spent,
-        })
-        .collect();
+    let stats = metrics::order_stats(conn, store).await?;
     let today = Utc::now().date_naive();
     let fit = tokio::task::spawn_blocking(move || fit_store(&stats, today)).await?;
     let bg = fit.bgnbd.as_ref();

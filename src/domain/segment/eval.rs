@@ -85,6 +85,18 @@ fn seen(field: &Field, facts: &Facts, now: DateTime<Utc>, ctx: &MetricsContext) 
     }
 }
 
+fn compare<T: PartialOrd>(v: &T, x: &T, op: Operator) -> bool {
+    match op {
+        Operator::Eq => v == x,
+        Operator::Neq => v != x,
+        Operator::Gt => v > x,
+        Operator::Gte => v >= x,
+        Operator::Lt => v < x,
+        Operator::Lte => v <= x,
+        _ => false,
+    }
+}
+
 /// Whether `facts` satisfy `rule` at `now`.
 pub fn rule_holds(rule: &Rule, facts: &Facts, now: DateTime<Utc>, ctx: &MetricsContext) -> bool {
     use Operator::*;
@@ -94,26 +106,10 @@ pub fn rule_holds(rule: &Rule, facts: &Facts, now: DateTime<Utc>, ctx: &MetricsC
     match (value, &rule.value, rule.operator) {
         (_, _, Exists) => true,
         (_, _, NotExists) => false,
-        (Seen::Number(v), RuleValue::Number(x), op) => match op {
-            Eq => v == *x,
-            Neq => v != *x,
-            Gt => v > *x,
-            Gte => v >= *x,
-            Lt => v < *x,
-            Lte => v <= *x,
-            _ => false,
-        },
+        (Seen::Number(v), RuleValue::Number(x), op) => compare(&v, x, op),
         (Seen::Number(v), RuleValue::Numbers(xs), op) => xs.contains(&v) == (op == In),
         (Seen::Number(v), RuleValue::NumberRange(a, b), _) => (*a..=*b).contains(&v),
-        (Seen::Ratio(v), RuleValue::Ratio(x), op) => match op {
-            Eq => v == *x,
-            Neq => v != *x,
-            Gt => v > *x,
-            Gte => v >= *x,
-            Lt => v < *x,
-            Lte => v <= *x,
-            _ => false,
-        },
+        (Seen::Ratio(v), RuleValue::Ratio(x), op) => compare(&v, x, op),
         (Seen::Ratio(v), RuleValue::Ratios(xs), op) => xs.contains(&v) == (op == In),
         (Seen::Ratio(v), RuleValue::RatioRange(a, b), _) => *a <= v && v <= *b,
         (Seen::Time(v), RuleValue::Time(t), op) => {

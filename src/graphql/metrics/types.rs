@@ -43,14 +43,7 @@ pub struct CustomerMetrics {
 impl CustomerMetrics {
     /// Computes a customer's metrics from its row and the store's metrics state.
     pub fn new(row: &CustomerRow, state: &StoreMetricsState) -> Self {
-        let stats = OrderStats {
-            total_orders: row.total_orders,
-            total_spent: row.total_spent,
-            first_order_at: row.first_order_at,
-            last_order_at: row.last_order_at,
-            order_days: row.order_days,
-            first_day_spent: row.first_day_spent,
-        };
+        let stats = row.order_stats();
         let now = Utc::now();
         let models = state.model.as_ref().and_then(super::models_of);
         Self { computed: compute(&stats, state.breakpoints.as_ref(), models.as_ref(), now), stats, computed_at: now }
