@@ -153,7 +153,8 @@ pub async fn refresh_breakpoints(conn: &mut AsyncPgConnection, store: StoreId) -
 
 /// Every buying customer's order aggregates (a fit's input).
 pub async fn order_stats(conn: &mut AsyncPgConnection, store: StoreId) -> QueryResult<Vec<OrderStats>> {
-    let rows: Vec<(i32, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>, i32, i64)> = customers::table
+    type Row = (i32, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>, i32, i64);
+    let rows: Vec<Row> = customers::table
         .filter(customers::store_id.eq(store.0).and(customers::total_orders.gt(0)))
         .select((
             customers::total_orders,

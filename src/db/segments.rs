@@ -68,7 +68,7 @@ async fn check_customers(conn: &mut AsyncPgConnection, store: StoreId, ids: &[Cu
     let found: Vec<uuid::Uuid> =
         customers::table.filter(customers::store_id.eq(store.0).and(customers::id.eq_any(&wanted))).select(customers::id).load(conn).await?;
     let missing: Vec<(usize, CustomerId)> = ids.iter().enumerate().filter(|(_, c)| !found.contains(&c.0)).map(|(i, c)| (i, *c)).collect();
-    if let Some((first, _)) = missing.iter().next() {
+    if let Some((first, _)) = <[_]>::first(&missing) {
         let names: Vec<String> = missing.iter().map(|(_, c)| c.to_string()).collect();
         return Err(AppError::NotFound {
             what: "customers",

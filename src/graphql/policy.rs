@@ -30,13 +30,13 @@ impl Api {
     }
 
     /// Refuses the request before execution when the policy says so.
-    fn admit(request: &mut Request, context: Option<&RequestContext>) -> Result<(), Response> {
+    fn admit(request: &mut Request, context: Option<&RequestContext>) -> Result<(), ServerError> {
         if context.is_some_and(|c| c.grant.read_only) {
             let name = request.operation_name.clone();
             // A query that does not parse is left to the executor, which reports why.
             let is_mutation = request.parsed_query().is_ok_and(|doc| operation_type(doc, name.as_deref()) == Some(OperationType::Mutation));
             if is_mutation {
-                return Err(Response::from_errors(vec![coded("This API key is read-only: it may not run mutations".into(), code::FORBIDDEN)]));
+                return Err(coded("This API key is read-only: it may not run mutations".into(), code::FORBIDDEN));
             }
         }
         Ok(())
@@ -55,7 +55,7 @@ impl Executor for Api {
     async fn execute(&self, mut request: Request) -> Response {
         let context = context_in(&request.data).cloned();
         if let Err(refused) = Self::admit(&mut request, context.as_ref()) {
-            return self.finish(refused, None);
+            return self.finish(Response::from_errors(vec![refused]), None);
         }
         let response = self.schema.execute(request).await;
         self.finish(response, context.as_ref().map(|c| c.request_id.as_str()))
@@ -65,7 +65,7 @@ impl Executor for Api {
         let context = session_data.as_deref().and_then(context_in).or_else(|| context_in(&request.data)).cloned();
         let this = self.clone();
         if let Err(refused) = Self::admit(&mut request, context.as_ref()) {
-            return futures_util::stream::once(async move { this.finish(refused, None) }).boxed();
+            return futures_util::stream::once(async move { this.finish(Response::from_errors(vec![refused]), None) }).boxed();
         }
         let stream = match session_data {
             Some(data) => self.schema.execute_stream_with_session_data(request, data),

@@ -49,6 +49,7 @@ impl From<ActivityKind> for ActivityType {
 /// One entry of a customer's timeline. Every type shares these fields; each concrete type adds
 /// what is particular to it.
 #[derive(Interface, Clone)]
+#[expect(clippy::duplicated_attributes, reason = "async-graphql declares each interface field with its own `ty`")]
 #[graphql(
     field(name = "id", ty = "ID", desc = "The event's id (`evt_...`)."),
     field(name = "customer_id", ty = "ID", desc = "The customer the event belongs to."),
