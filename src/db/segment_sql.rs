@@ -4,6 +4,7 @@
 //! missing value), so SQL's three-valued logic agrees exactly with the in-memory evaluator.
 
 use super::schema::customers;
+use crate::domain::segment::rules::ActivityFilter;
 use crate::domain::segment::{Field, Match, MetricsContext, Operator, Rule, RuleGroup, RuleValue};
 use chrono::{DateTime, Utc};
 use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
@@ -196,6 +197,8 @@ fn value_of(field: &Field, ctx: &MetricsContext, now: DateTime<Utc>) -> Conditio
         Field::ChurnRisk => return churn_risk(ctx, now),
         Field::RfmRecency | Field::RfmFrequency | Field::RfmMonetary => return rfm_score(ctx, field),
         Field::RfmSegment => return rfm_segment(ctx),
+        // Activity rules compile whole in `activity_rule`; never reached.
+        Field::Activity => "NULL".into(),
     };
     Condition::default().sql(&text)
 }
@@ -221,8 +224,34 @@ fn comparison(op: Operator) -> &'static str {
     }
 }
 
+/// Counts (or checks for) the customer's events matching `filter`, using the timeline index.
+fn activity_rule(filter: &ActivityFilter, count: Option<i64>, op: Operator, now: DateTime<Utc>) -> Condition {
+    let mut events = Condition::default().sql("FROM activity_events e WHERE e.store_id = customers.store_id AND e.customer_id = customers.id");
+    if let Some(kind) = filter.kind {
+        events = events.sql(" AND e.event_type = ").bind(Bind::Text(kind.as_str().to_owned()));
+    }
+    if let Some(campaign) = &filter.campaign_id {
+        events = events.sql(" AND e.campaign_id = ").bind(Bind::Text(campaign.clone()));
+    }
+    if let Some(title) = &filter.title_contains {
+        events = events.sql(" AND lower(e.title) LIKE ").bind(Bind::Text(like_pattern(title, Operator::Contains)));
+    }
+    if let Some(since) = filter.since {
+        events = events.sql(" AND e.occurred_at > ").bind(Bind::Time(since.resolve(now)));
+    }
+    match (op, count) {
+        (Operator::Exists, _) => Condition::default().sql("EXISTS (SELECT 1 ").append(events).sql(")"),
+        (Operator::NotExists, _) => Condition::default().sql("NOT EXISTS (SELECT 1 ").append(events).sql(")"),
+        (op, Some(n)) => Condition::default().sql("(SELECT count(*) ").append(events).sql(")").sql(comparison(op)).bind(Bind::Number(n)),
+        _ => Condition::default().sql("false"),
+    }
+}
+
 fn compile_rule(rule: &Rule, now: DateTime<Utc>, ctx: &MetricsContext) -> Condition {
     use Operator::*;
+    if let RuleValue::Activity(filter, count) = &rule.value {
+        return activity_rule(filter, *count, rule.operator, now);
+    }
     let missing = if rule.operator.holds_for_missing() { "true" } else { "false" };
     let value = || value_of(&rule.field, ctx, now);
     let body = match (&rule.value, rule.operator) {

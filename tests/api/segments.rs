@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use whale_crm::db::customer_list::{self, CustomerFilter, Direction, SortKey};
 use whale_crm::db::segments::Membership;
-use whale_crm::domain::segment::eval::{Facts, holds};
+use whale_crm::domain::segment::eval::{EventFacts, Facts, holds};
 use whale_crm::domain::segment::rules::{RawGroup, RawRule};
 use whale_crm::domain::segment::{Match, RuleGroup};
 use whale_crm::seed::bulk::{self, Events};
@@ -74,13 +74,29 @@ async fn the_seed_examples_work_and_membership_follows_the_data() {
     let after = app.gql("query($id: ID!) { segment(id: $id) { memberCount } }", json!({ "id": vip_id })).await;
     assert_eq!(after["data"]["segment"]["memberCount"], 1);
 
+    // Activity conditions: opened a campaign recently; viewed bag pages at least twice.
+    let email = json!({ "type": "EMAIL", "title": "Opened: Spring", "campaignId": "camp_spring", "occurredAt": Utc::now().to_rfc3339() });
+    assert_no_errors(&app.gql(crate::activity::RECORD, json!({ "id": small, "input": email })).await);
+    for _ in 0..2 {
+        let view = json!({ "type": "PAGE_VIEW", "title": "Viewed: /products/leather-BAG" });
+        assert_no_errors(&app.gql(crate::activity::RECORD, json!({ "id": big, "input": view })).await);
+    }
+    let engaged = app
+        .gql(CREATE, json!({ "input": { "name": "Engaged", "type": "DYNAMIC", "match": "ANY", "rules": [
+            { "field": "activity", "operator": "exists", "value": { "type": "EMAIL", "campaign_id": "camp_spring", "since": "30_days_ago" } },
+            { "field": "activity", "operator": "gte", "value": { "type": "PAGE_VIEW", "title_contains": "bag", "count": 2 } }
+        ] } }))
+        .await;
+    assert_no_errors(&engaged);
+    assert_eq!(emails(&engaged["data"]["createSegment"]), BTreeSet::from(["big@x.com".to_owned(), "small@x.com".to_owned()]));
+
     // Rules can be replaced; segments are listed and deleted.
     let updated = app
         .gql("mutation($id: ID!) { updateSegment(id: $id, input: { name: \"Small spenders\", rules: [{ field: \"total_spent\", operator: \"lt\", value: 100 }] }) { name memberCount } }", json!({ "id": seg_id }))
         .await;
     assert_eq!(updated["data"]["updateSegment"], json!({ "name": "Small spenders", "memberCount": 0 }));
     let list = app.gql("{ segments { nodes { name } pageInfo { hasNextPage } } }", json!({})).await;
-    assert_eq!(list["data"]["segments"]["nodes"], json!([{ "name": "Small spenders" }, { "name": "VIP Invite List" }]));
+    assert_eq!(list["data"]["segments"]["nodes"], json!([{ "name": "Small spenders" }, { "name": "VIP Invite List" }, { "name": "Engaged" }]));
     let deleted = app.gql("mutation($id: ID!) { deleteSegment(id: $id) { deletedSegmentId } }", json!({ "id": seg_id })).await;
     assert_eq!(deleted["data"]["deleteSegment"]["deletedSegmentId"], seg_id.as_str());
 }
@@ -92,6 +108,9 @@ async fn invalid_segments_are_refused_naming_the_rule_and_nothing_is_half_applie
         (json!({ "name": "x", "type": "DYNAMIC", "rules": [{ "field": "shoe_size", "operator": "eq", "value": 42 }] }), "input.rules.0.field"),
         (json!({ "name": "x", "type": "DYNAMIC", "rules": [{ "field": "tags", "operator": "exists" }, { "field": "email", "operator": "gt", "value": "a" }] }), "input.rules.1.operator"),
         (json!({ "name": "x", "type": "DYNAMIC", "groups": [{ "match": "ANY", "rules": [{ "field": "created_at", "operator": "after", "value": "soon" }] }] }), "input.groups.0.rules.0.value"),
+        (json!({ "name": "x", "type": "DYNAMIC", "rules": [{ "field": "activity", "operator": "exists", "value": { "type": "TELEPATHY" } }] }), "input.rules.0.value"),
+        (json!({ "name": "x", "type": "DYNAMIC", "rules": [{ "field": "activity", "operator": "gte", "value": { "type": "EMAIL" } }] }), "input.rules.0.value"),
+        (json!({ "name": "x", "type": "DYNAMIC", "rules": [{ "field": "activity", "operator": "contains", "value": { "type": "EMAIL" } }] }), "input.rules.0.operator"),
         (json!({ "name": " ", "type": "STATIC" }), "input.name"),
         (json!({ "name": "x", "type": "STATIC", "rules": [{ "field": "tags", "operator": "exists" }] }), "input.rules"),
         (json!({ "name": "x", "type": "STATIC", "customerIds": ["nope"] }), "input.customerIds.0"),
@@ -168,6 +187,7 @@ async fn facts(app: &TestApp) -> BTreeMap<String, Facts> {
                 state: text(&a["state"]),
                 city: text(&a["city"]),
                 postal_code: text(&a["postalCode"]),
+                events: Vec::new(),
             };
             (n["id"].as_str().unwrap().to_owned(), facts)
         })
@@ -177,7 +197,15 @@ async fn facts(app: &TestApp) -> BTreeMap<String, Facts> {
 fn random_rule(rng: &mut StdRng, pool: &[Facts]) -> RawRule {
     let sample = pool.choose(rng).unwrap();
     let amount = json!(f64::from(rng.random_range(0..2000u32)) / 2.0);
-    let (field, operator, value): (String, &str, Value) = match rng.random_range(0..18) {
+    let since = json!(format!("{}_days_ago", rng.random_range(1..400)));
+    let campaign = *["camp_spring26", "camp_winback", "camp_bf25"].choose(rng).unwrap();
+    let product = *["BAG", "shirt", "mug"].choose(rng).unwrap();
+    let count = rng.random_range(0..4);
+    let (field, operator, value): (String, &str, Value) = match rng.random_range(0..22) {
+        18 => ("activity".into(), *["exists", "not_exists"].choose(rng).unwrap(), json!({ "type": "EMAIL", "campaign_id": campaign, "since": since })),
+        19 => ("activity".into(), *["gte", "lt", "eq", "gt"].choose(rng).unwrap(), json!({ "type": "PAGE_VIEW", "title_contains": product, "count": count })),
+        20 => ("activity".into(), *["exists", "not_exists"].choose(rng).unwrap(), json!({ "type": "ORDER", "since": since })),
+        21 => ("activity".into(), *["lte", "gte"].choose(rng).unwrap(), json!({ "since": since, "count": count * 5 })),
         14 => ("churn_risk".into(), *["gt", "lt", "gte", "exists", "not_exists"].choose(rng).unwrap(), json!(rng.random_range(0..100) as f64 / 100.0)),
         15 => ("rfm_recency_score".into(), *["eq", "gte", "lte", "in"].choose(rng).unwrap(), json!(rng.random_range(1..6))),
         16 => ("rfm_monetary_score".into(), *["gt", "neq", "between"].choose(rng).unwrap(), json!(rng.random_range(1..6))),
@@ -198,6 +226,7 @@ fn random_rule(rng: &mut StdRng, pool: &[Facts]) -> RawRule {
         _ => ("metadata.rep".into(), *["exists", "not_exists", "neq"].choose(rng).unwrap(), json!("mike_d")),
     };
     let value = match operator {
+        _ if field == "activity" => Some(value),
         "exists" | "not_exists" => None,
         "in" | "not_in" => Some(json!([value])),
         "between" if field == "total_orders" || field == "rfm_monetary_score" => Some(json!([1, rng.random_range(1..6)])),
@@ -233,6 +262,23 @@ async fn differential(customers: usize, seed: u64, expect_models: bool) {
         let f = facts.get_mut(&whale_crm::domain::ids::CustomerId(id).to_string()).unwrap();
         f.order_days = order_days;
         f.first_day_spent = first_day_spent;
+    }
+    {
+        use whale_crm::db::schema::activity_events as e;
+        let events: Vec<(uuid::Uuid, String, Option<String>, String, DateTime<Utc>)> = diesel_async::RunQueryDsl::load(
+            diesel::QueryDsl::select(
+                diesel::QueryDsl::filter(e::table, diesel::ExpressionMethods::eq(e::store_id, app.store.0)),
+                (e::customer_id, e::event_type, e::campaign_id, e::title, e::occurred_at),
+            ),
+            &mut conn,
+        )
+        .await
+        .unwrap();
+        for (customer, kind, campaign_id, title, occurred_at) in events {
+            let kind = whale_crm::domain::activity::ActivityKind::from_stored(&kind).unwrap();
+            let f = facts.get_mut(&whale_crm::domain::ids::CustomerId(customer).to_string()).unwrap();
+            f.events.push(EventFacts { kind, campaign_id, title, occurred_at });
+        }
     }
     let state = whale_crm::db::metrics::state(&mut conn, app.store).await.unwrap();
     let rules_context = whale_crm::graphql::metrics::rules_context(&state);

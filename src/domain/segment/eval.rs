@@ -2,7 +2,8 @@
 
 use super::fields::Field;
 use super::MetricsContext;
-use super::rules::{Match, Operator, Rule, RuleGroup, RuleValue};
+use super::rules::{ActivityFilter, Match, Operator, Rule, RuleGroup, RuleValue};
+use crate::domain::activity::ActivityKind;
 use crate::domain::btyd::{self, FallbackOptions};
 use crate::domain::metrics::OrderStats;
 use crate::domain::rfm;
@@ -31,6 +32,29 @@ pub struct Facts {
     pub state: Option<String>,
     pub city: Option<String>,
     pub postal_code: Option<String>,
+    /// The customer's events.
+    pub events: Vec<EventFacts>,
+}
+
+/// What activity rules see of an event.
+#[derive(Debug, Clone)]
+pub struct EventFacts {
+    pub kind: ActivityKind,
+    pub campaign_id: Option<String>,
+    pub title: String,
+    pub occurred_at: DateTime<Utc>,
+}
+
+fn matching_events(filter: &ActivityFilter, facts: &Facts, now: DateTime<Utc>) -> i64 {
+    let since = filter.since.map(|t| t.resolve(now));
+    facts
+        .events
+        .iter()
+        .filter(|e| filter.kind.is_none_or(|k| k == e.kind))
+        .filter(|e| filter.campaign_id.as_ref().is_none_or(|c| e.campaign_id.as_ref() == Some(c)))
+        .filter(|e| filter.title_contains.as_ref().is_none_or(|t| e.title.to_lowercase().contains(t.as_str())))
+        .filter(|e| since.is_none_or(|s| e.occurred_at > s))
+        .count() as i64
 }
 
 enum Seen {
@@ -82,6 +106,7 @@ fn seen(field: &Field, facts: &Facts, now: DateTime<Utc>, ctx: &MetricsContext) 
         Field::RfmFrequency => scores().map(|s| Seen::Number(i64::from(s.frequency))),
         Field::RfmMonetary => scores().map(|s| Seen::Number(i64::from(s.monetary))),
         Field::RfmSegment => scores().map(|s| Seen::Text(s.segment.name().to_owned())),
+        Field::Activity => None,
     }
 }
 
@@ -100,6 +125,15 @@ fn compare<T: PartialOrd>(v: &T, x: &T, op: Operator) -> bool {
 /// Whether `facts` satisfy `rule` at `now`.
 pub fn rule_holds(rule: &Rule, facts: &Facts, now: DateTime<Utc>, ctx: &MetricsContext) -> bool {
     use Operator::*;
+    if let RuleValue::Activity(filter, count) = &rule.value {
+        let n = matching_events(filter, facts, now);
+        return match (rule.operator, count) {
+            (Exists, _) => n > 0,
+            (NotExists, _) => n == 0,
+            (op, Some(c)) => compare(&n, c, op),
+            _ => false,
+        };
+    }
     let Some(value) = seen(&rule.field, facts, now, ctx) else {
         return rule.operator.holds_for_missing();
     };

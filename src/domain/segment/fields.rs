@@ -15,6 +15,8 @@ pub enum Kind {
     Text,
     /// A probability between 0 and 1.
     Ratio,
+    /// The customer's activity events, filtered by the rule's value.
+    Activity,
     /// The customer's tag list.
     Tags,
 }
@@ -43,6 +45,8 @@ pub enum Field {
     RfmFrequency,
     RfmMonetary,
     RfmSegment,
+    /// Events matching a filter (`{type, campaign_id, title_contains, since}`).
+    Activity,
     /// `metadata.<key>`.
     Metadata(String),
 }
@@ -77,6 +81,7 @@ impl Field {
             "rfm_frequency_score" | "rfm.frequency_score" | "frequency_score" => Self::RfmFrequency,
             "rfm_monetary_score" | "rfm.monetary_score" | "monetary_score" => Self::RfmMonetary,
             "rfm_segment" | "rfm.segment" => Self::RfmSegment,
+            "activity" => Self::Activity,
             _ => return None,
         })
     }
@@ -105,6 +110,7 @@ impl Field {
             Self::RfmFrequency => "rfm_frequency_score".into(),
             Self::RfmMonetary => "rfm_monetary_score".into(),
             Self::RfmSegment => "rfm_segment".into(),
+            Self::Activity => "activity".into(),
             Self::Metadata(key) => format!("metadata.{key}"),
         }
     }
@@ -115,6 +121,7 @@ impl Field {
             Self::TotalSpent | Self::AverageOrderValue => Kind::Money,
             Self::TotalOrders | Self::RfmRecency | Self::RfmFrequency | Self::RfmMonetary => Kind::Count,
             Self::ChurnRisk => Kind::Ratio,
+            Self::Activity => Kind::Activity,
             Self::LastOrderAt | Self::FirstOrderAt | Self::CreatedAt => Kind::Time,
             Self::Tags => Kind::Tags,
             _ => Kind::Text,
@@ -131,6 +138,8 @@ impl Kind {
             Kind::Time => matches!(op, Before | After | Between | Exists | NotExists),
             Kind::Text => matches!(op, Eq | Neq | In | NotIn | Contains | NotContains | StartsWith | EndsWith | Exists | NotExists),
             Kind::Tags => matches!(op, Contains | NotContains | In | NotIn | Exists | NotExists),
+            // exists: at least one matching event; not_exists: none; comparisons: their count.
+            Kind::Activity => matches!(op, Exists | NotExists | Eq | Gt | Gte | Lt | Lte),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! canonical JSON a segment stores (relative times stay relative: they resolve when evaluated).
 
 use super::fields::{Field, Kind};
+use crate::domain::activity::ActivityKind;
 use super::time::TimeValue;
 use crate::domain::InputError;
 use crate::domain::money::Money;
@@ -102,6 +103,50 @@ pub enum RuleValue {
     /// Lower-cased for text fields; as given (trimmed) for tags.
     Text(String),
     Texts(Vec<String>),
+    /// Which events count, and (for comparisons) how many.
+    Activity(ActivityFilter, Option<i64>),
+}
+
+/// The events an activity rule counts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActivityFilter {
+    pub kind: Option<ActivityKind>,
+    pub campaign_id: Option<String>,
+    /// Lower-cased; matched as a substring of the lower-cased title.
+    pub title_contains: Option<String>,
+    /// Only events that occurred after this time.
+    pub since: Option<TimeValue>,
+}
+
+fn activity_value(op: Operator, value: Option<&Value>) -> Result<RuleValue, String> {
+    let object = value.and_then(Value::as_object).ok_or("must be an object like {\"type\": \"EMAIL\", \"campaign_id\": \"camp_1\", \"since\": \"30_days_ago\"}")?;
+    let text = |key: &str| -> Result<Option<String>, String> {
+        match object.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if !s.trim().is_empty() && s.chars().count() <= 255 => Ok(Some(s.trim().to_owned())),
+            Some(_) => Err(format!("`{key}` must be non-empty text")),
+        }
+    };
+    if let Some(unknown) = object.keys().find(|k| !["type", "campaign_id", "title_contains", "since", "count"].contains(&k.as_str())) {
+        return Err(format!("unknown key `{unknown}` (use type, campaign_id, title_contains, since, count)"));
+    }
+    let kind = match text("type")? {
+        Some(t) => Some(ActivityKind::from_stored(&t.to_ascii_uppercase()).ok_or(format!("unknown activity type `{t}`"))?),
+        None => None,
+    };
+    let since = match text("since")? {
+        Some(t) => Some(TimeValue::parse(&t).ok_or("`since` must be a date, a time, `today` or like `30_days_ago`")?),
+        None => None,
+    };
+    let count = object.get("count").filter(|c| !c.is_null());
+    let count = match (op, count) {
+        (Operator::Exists | Operator::NotExists, None) => None,
+        (Operator::Exists | Operator::NotExists, Some(_)) => return Err("`count` goes with eq, gt, gte, lt or lte".into()),
+        (_, Some(c)) => Some(c.as_i64().filter(|n| *n >= 0).ok_or("`count` must be a whole number")?),
+        (_, None) => return Err("needs a `count` to compare with".into()),
+    };
+    let filter = ActivityFilter { kind, campaign_id: text("campaign_id")?, title_contains: text("title_contains")?.map(|t| t.to_lowercase()), since };
+    Ok(RuleValue::Activity(filter, count))
 }
 
 /// One validated rule.
@@ -204,6 +249,9 @@ impl Rule {
 
 fn parse_value(kind: Kind, op: Operator, value: Option<&Value>) -> Result<RuleValue, String> {
     use Operator::*;
+    if kind == Kind::Activity {
+        return activity_value(op, value);
+    }
     if matches!(op, Exists | NotExists) {
         return match value {
             None => Ok(RuleValue::None),
@@ -269,6 +317,7 @@ fn parse_value(kind: Kind, op: Operator, value: Option<&Value>) -> Result<RuleVa
         (Kind::Time, _) => RuleValue::Time(time(value)?),
         (Kind::Text | Kind::Tags, In | NotIn) => RuleValue::Texts(list(value)?.iter().map(text).collect::<Result<_, _>>()?),
         (Kind::Text | Kind::Tags, _) => RuleValue::Text(text(value)?),
+        (Kind::Activity, _) => unreachable!("handled above"),
     })
 }
 

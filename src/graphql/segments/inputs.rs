@@ -28,14 +28,16 @@ pub enum SegmentMatch {
 pub struct SegmentRuleInput {
     /// A field: total_spent, total_orders, average_order_value, last_order_at, first_order_at,
     /// created_at, email, email_domain, first_name, last_name, phone, tags, address.country,
-    /// address.state, address.city, address.postal_code, or metadata.<key>.
+    /// address.state, address.city, address.postal_code, metadata.<key>, churn_risk,
+    /// rfm_recency_score, rfm_frequency_score, rfm_monetary_score, rfm_segment, or activity.
     pub field: String,
     /// eq, neq, gt, gte, lt, lte, in, not_in, contains, not_contains, starts_with, ends_with,
     /// before, after, between, exists, not_exists (those that fit the field's kind).
     pub operator: String,
     /// A number (money in the store's currency), text, a date/time or relative time
     /// (`90_days_ago`, `2_weeks_ago`, `6_months_ago`, `today`), a list for in/not_in, a
-    /// [from, to] pair for between; absent for exists/not_exists.
+    /// [from, to] pair for between; absent for exists/not_exists. For `activity`, an object
+    /// `{type, campaign_id, title_contains, since, count}` (count with eq/gt/gte/lt/lte).
     pub value: Option<Json>,
 }
 
