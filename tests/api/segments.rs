@@ -265,7 +265,8 @@ async fn differential(customers: usize, seed: u64, expect_models: bool) {
     }
     {
         use whale_crm::db::schema::activity_events as e;
-        let events: Vec<(uuid::Uuid, String, Option<String>, String, DateTime<Utc>)> = diesel_async::RunQueryDsl::load(
+        type Event = (uuid::Uuid, String, Option<String>, String, DateTime<Utc>);
+        let events: Vec<Event> = diesel_async::RunQueryDsl::load(
             diesel::QueryDsl::select(
                 diesel::QueryDsl::filter(e::table, diesel::ExpressionMethods::eq(e::store_id, app.store.0)),
                 (e::customer_id, e::event_type, e::campaign_id, e::title, e::occurred_at),
