@@ -90,6 +90,15 @@ async fn the_seed_examples_work_and_membership_follows_the_data() {
     assert_no_errors(&engaged);
     assert_eq!(emails(&engaged["data"]["createSegment"]), BTreeSet::from(["big@x.com".to_owned(), "small@x.com".to_owned()]));
 
+    // Membership follows profile updates too.
+    let vips = app.gql(CREATE, json!({ "input": { "name": "Tagged VIP", "type": "DYNAMIC", "rules": [{ "field": "tags", "operator": "contains", "value": "vip" }] } })).await;
+    let vips_id = vips["data"]["createSegment"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(vips["data"]["createSegment"]["memberCount"], 0);
+    app.gql("mutation($id: ID!) { updateCustomer(id: $id, input: { addTags: [\"vip\"] }) { customer { id } } }", json!({ "id": big })).await;
+    let now_vip = app.gql("query($id: ID!) { segment(id: $id) { memberCount } }", json!({ "id": vips_id })).await;
+    assert_eq!(now_vip["data"]["segment"]["memberCount"], 1);
+    app.gql("mutation($id: ID!) { deleteSegment(id: $id) { deletedSegmentId } }", json!({ "id": vips_id })).await;
+
     // Rules can be replaced; segments are listed and deleted.
     let updated = app
         .gql("mutation($id: ID!) { updateSegment(id: $id, input: { name: \"Small spenders\", rules: [{ field: \"total_spent\", operator: \"lt\", value: 100 }] }) { name memberCount } }", json!({ "id": seg_id }))
