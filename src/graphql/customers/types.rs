@@ -18,6 +18,10 @@ use async_graphql::{Context, ID, Object, Result};
 pub struct Customer(pub CustomerRow);
 
 /// A customer profile: contact details, addresses, tags, custom metadata and order totals.
+///
+/// The resolvers that load (addresses, metrics, segments, activity, notes) box their loading
+/// futures: async-graphql sizes every field's future like the largest one, and a page resolves
+/// thousands of small fields.
 #[Object]
 impl Customer {
     /// The customer's id (`cust_...`).
@@ -57,12 +61,12 @@ impl Customer {
 
     /// Every address, in the order given (see `isDefault` for the default one).
     async fn addresses(&self, ctx: &Context<'_>) -> Result<Vec<Address>> {
-        Ok(load_addresses(ctx, self.0.customer_id()).await?.into_iter().map(Address).collect())
+        Ok(Box::pin(load_addresses(ctx, self.0.customer_id())).await?.into_iter().map(Address).collect())
     }
 
     /// The default address (the first unless another was marked default).
     async fn default_address(&self, ctx: &Context<'_>) -> Result<Option<Address>> {
-        Ok(load_addresses(ctx, self.0.customer_id()).await?.into_iter().find(|a| a.is_default).map(Address))
+        Ok(Box::pin(load_addresses(ctx, self.0.customer_id())).await?.into_iter().find(|a| a.is_default).map(Address))
     }
 
     /// Number of orders placed.
@@ -98,13 +102,13 @@ impl Customer {
     /// RFM scores, order value, purchase frequency, churn risk and predicted value, computed when
     /// read from the customer's orders and the store's model.
     async fn metrics(&self, ctx: &Context<'_>) -> Result<CustomerMetrics> {
-        let state = Loaders::of(ctx)?.store_metrics().await?;
+        let state = Box::pin(Loaders::of(ctx)?.store_metrics()).await?;
         Ok(CustomerMetrics::new(&self.0, state))
     }
 
     /// The segments the customer belongs to now (static memberships and matching dynamic rules).
     async fn segments(&self, ctx: &Context<'_>) -> Result<Vec<Segment>> {
-        let rows = Loaders::of(ctx)?.segments.load_one(self.0.customer_id()).await.map_err(AppError::from)?;
+        let rows = Box::pin(Loaders::of(ctx)?.segments.load_one(self.0.customer_id())).await.map_err(AppError::from)?;
         Ok(rows.unwrap_or_default().into_iter().map(Segment).collect())
     }
 
@@ -121,7 +125,7 @@ impl Customer {
         #[graphql(desc = "Continue after this cursor (`pageInfo.endCursor` of the previous page).")] cursor: Option<String>,
     ) -> Result<ActivityConnection> {
         let args = TimelineArgs { types, after, before, first, cursor };
-        Ok(activity::connection::load(ctx, self.0.customer_id(), args).await?)
+        Ok(Box::pin(activity::connection::load(ctx, self.0.customer_id(), args)).await?)
     }
 
     /// Notes staff keep on the customer, newest first.
@@ -132,7 +136,7 @@ impl Customer {
         #[graphql(desc = "Page size, 0 to 250 (default 25).")] first: Option<i32>,
         #[graphql(desc = "Continue after this cursor (`pageInfo.endCursor` of the previous page).")] after: Option<String>,
     ) -> Result<NoteConnection> {
-        Ok(notes::connection::load(ctx, self.0.customer_id(), first, after.as_deref()).await?)
+        Ok(Box::pin(notes::connection::load(ctx, self.0.customer_id(), first, after.as_deref())).await?)
     }
 }
 
