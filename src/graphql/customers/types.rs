@@ -18,10 +18,9 @@ use async_graphql::{Context, ID, Object, Result};
 pub struct Customer(pub CustomerRow);
 
 /// A customer profile: contact details, addresses, tags, custom metadata and order totals.
-///
-/// The resolvers that load (addresses, metrics, segments, activity, notes) box their loading
-/// futures: async-graphql sizes every field's future like the largest one, and a page resolves
-/// thousands of small fields.
+// The resolvers that load (addresses, metrics, segments, activity, notes) box their loading
+// futures: async-graphql sizes every field's future like the largest one, and a page resolves
+// thousands of small fields.
 #[Object]
 impl Customer {
     /// The customer's id (`cust_...`).
