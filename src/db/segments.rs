@@ -6,7 +6,9 @@ use crate::domain::ids::{CustomerId, SegmentId, StoreId};
 use crate::domain::segment::{MetricsContext, RuleGroup};
 use crate::error::AppError;
 use chrono::{DateTime, Utc};
+use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use std::collections::HashMap;
 
@@ -187,8 +189,47 @@ pub async fn all(conn: &mut AsyncPgConnection, store: StoreId) -> QueryResult<Ve
     segments::table.filter(segments::store_id.eq(store.0)).order((segments::created_at, segments::id)).select(SegmentRow::as_select()).load(conn).await
 }
 
-/// The segments (ids) each of `customers` belongs to: static memberships in one statement, and
-/// one statement per dynamic segment for the whole page.
+/// For each customer row, the ids of the given segments it belongs to: one `CASE WHEN <membership>
+/// THEN <segment id>` per segment, collected in an array.
+struct SegmentIds(Vec<(uuid::Uuid, Condition)>);
+
+type Condition = Box<dyn BoxableExpression<customers::table, diesel::pg::Pg, SqlType = diesel::sql_types::Bool>>;
+
+impl Expression for SegmentIds {
+    type SqlType = diesel::sql_types::Array<diesel::sql_types::Uuid>;
+}
+
+impl AppearsOnTable<customers::table> for SegmentIds {}
+impl SelectableExpression<customers::table> for SegmentIds {}
+
+impl ValidGrouping<()> for SegmentIds {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+impl QueryId for SegmentIds {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl QueryFragment<diesel::pg::Pg> for SegmentIds {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        out.push_sql("array_remove(ARRAY[");
+        for (i, (id, condition)) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push_sql(", ");
+            }
+            out.push_sql("CASE WHEN (");
+            condition.walk_ast(out.reborrow())?;
+            out.push_sql(") THEN ");
+            out.push_bind_param::<diesel::sql_types::Uuid, _>(id)?;
+            out.push_sql(" END");
+        }
+        out.push_sql("]::uuid[], NULL)");
+        Ok(())
+    }
+}
+
+/// The segments (ids) each of `customers` belongs to, static and dynamic, in one statement.
 pub async fn memberships(
     conn: &mut AsyncPgConnection,
     store: StoreId,
@@ -197,29 +238,15 @@ pub async fn memberships(
     now: DateTime<Utc>,
     ctx: &MetricsContext,
 ) -> Result<HashMap<CustomerId, Vec<uuid::Uuid>>, AppError> {
+    if segments.is_empty() {
+        return Ok(HashMap::new());
+    }
     let ids: Vec<uuid::Uuid> = customers.iter().map(|c| c.0).collect();
-    let mut out: HashMap<CustomerId, Vec<uuid::Uuid>> = HashMap::new();
-    if segments.iter().any(|s| s.kind == "STATIC") {
-        let rows: Vec<(uuid::Uuid, uuid::Uuid)> = segment_members::table
-            .filter(segment_members::store_id.eq(store.0).and(segment_members::customer_id.eq_any(&ids)))
-            .select((segment_members::customer_id, segment_members::segment_id))
-            .load(conn)
-            .await?;
-        for (customer, segment) in rows {
-            out.entry(CustomerId(customer)).or_default().push(segment);
-        }
-    }
-    for segment in segments.iter().filter(|s| s.kind == "DYNAMIC") {
-        let condition = Membership::of(segment, ctx)?.condition(now);
-        let members: Vec<uuid::Uuid> = customers::table
-            .filter(customers::store_id.eq(store.0).and(customers::id.eq_any(&ids)))
-            .filter(condition)
-            .select(customers::id)
-            .load(conn)
-            .await?;
-        for customer in members {
-            out.entry(CustomerId(customer)).or_default().push(segment.id);
-        }
-    }
-    Ok(out)
+    let conditions = segments.iter().map(|s| Ok((s.id, Membership::of(s, ctx)?.condition(now)))).collect::<Result<Vec<_>, AppError>>()?;
+    let rows: Vec<(uuid::Uuid, Vec<uuid::Uuid>)> = customers::table
+        .filter(customers::store_id.eq(store.0).and(customers::id.eq_any(&ids)))
+        .select((customers::id, SegmentIds(conditions)))
+        .load(conn)
+        .await?;
+    Ok(rows.into_iter().filter(|(_, ids)| !ids.is_empty()).map(|(c, ids)| (CustomerId(c), ids)).collect())
 }

@@ -57,3 +57,56 @@ async fn nested_customer_page_runs_a_constant_number_of_statements() {
     // metrics state.
     assert_eq!(fifty, 5);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn customer_segments_cost_the_same_whatever_the_page_and_the_number_of_segments() {
+    let app = TestApp::spawn().await;
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        let tags = if i % 3 == 0 { json!(["vip"]) } else { json!([]) };
+        ids.push(app.create_customer(json!({ "email": format!("s{i:02}@seg.com"), "tags": tags })).await);
+    }
+    let create = "mutation($input: SegmentCreateInput!) { createSegment(input: $input) { id } }";
+    let add_segments = |n: usize| {
+        let app = &app;
+        let ids = ids.clone();
+        async move {
+            for k in 0..n {
+                let dynamic = json!({ "name": format!("vip {k}"), "type": "DYNAMIC", "rules": [{ "field": "tags", "operator": "contains", "value": "vip" }] });
+                assert_no_errors(&app.gql(create, json!({ "input": dynamic })).await);
+                let members: Vec<&String> = ids.iter().step_by(k + 2).collect();
+                let fixed = json!({ "name": format!("list {k}"), "type": "STATIC", "customerIds": members });
+                assert_no_errors(&app.gql(create, json!({ "input": fixed })).await);
+            }
+        }
+    };
+    let count = |first: i32| {
+        let app = &app;
+        async move {
+            let body: Value = app
+                .client
+                .post(app.url("/graphql"))
+                .bearer_auth(&app.key)
+                .header("Whale-Debug", "sql")
+                .json(&json!({ "query": "query($f: Int) { customers(first: $f, sort: EMAIL, order: ASC) { nodes { email segments { name } } } }", "variables": { "f": first } }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_no_errors(&body);
+            (body["extensions"]["sqlStatements"].as_u64().unwrap(), body)
+        }
+    };
+    add_segments(1).await;
+    let (few_segments_small, _) = count(5).await;
+    let (few_segments_large, body) = count(30).await;
+    // s00 is a VIP, and on every static list (every k-th customer from the first).
+    assert_eq!(body["data"]["customers"]["nodes"][0]["segments"].as_array().unwrap().len(), 2);
+    add_segments(3).await;
+    let (many_segments, body) = count(30).await;
+    assert_eq!(body["data"]["customers"]["nodes"][0]["segments"].as_array().unwrap().len(), 8);
+    assert_eq!(few_segments_small, few_segments_large);
+    assert_eq!(few_segments_large, many_segments, "statements must not grow with the segments");
+}
