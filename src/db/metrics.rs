@@ -11,7 +11,7 @@ use diesel::sql_types::Uuid as SqlUuid;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 /// The stored model of a store.
-#[derive(Queryable, QueryableByName, Selectable, Insertable, AsChangeset, Debug, Clone, Default, PartialEq)]
+#[derive(Queryable, QueryableByName, Selectable, Insertable, AsChangeset, serde::Deserialize, Debug, Clone, Default, PartialEq)]
 #[diesel(table_name = metrics_models, check_for_backend(diesel::pg::Pg), treat_none_as_null = true)]
 pub struct ModelRow {
     pub store_id: uuid::Uuid,
@@ -62,7 +62,7 @@ impl BreakpointsRow {
     }
 }
 
-/// The store's breakpoints and model, in one statement.
+/// The store's breakpoints and model, in one statement (the model row travels as `to_jsonb`).
 pub async fn state(conn: &mut AsyncPgConnection, store: StoreId) -> QueryResult<StoreMetricsState> {
     #[derive(QueryableByName)]
     struct Row {
@@ -80,55 +80,8 @@ pub async fn state(conn: &mut AsyncPgConnection, store: StoreId) -> QueryResult<
     .bind::<SqlUuid, _>(store.0)
     .get_result(conn)
     .await?;
-    let model = row.model.map(model_from_json).transpose().map_err(|e| diesel::result::Error::DeserializationError(e.into()))?;
+    let model = row.model.map(serde_json::from_value::<ModelRow>).transpose().map_err(|e| diesel::result::Error::DeserializationError(e.into()))?;
     Ok(StoreMetricsState { breakpoints: row.breakpoints.into_breakpoints(), model })
-}
-
-fn model_from_json(value: serde_json::Value) -> Result<ModelRow, serde_json::Error> {
-    #[derive(serde::Deserialize)]
-    struct Json {
-        store_id: uuid::Uuid,
-        bgnbd_r: Option<f64>,
-        bgnbd_alpha: Option<f64>,
-        bgnbd_a: Option<f64>,
-        bgnbd_b: Option<f64>,
-        bgnbd_log_likelihood: Option<f64>,
-        bgnbd_iterations: Option<i32>,
-        bgnbd_converged: bool,
-        gamma_gamma_p: Option<f64>,
-        gamma_gamma_q: Option<f64>,
-        gamma_gamma_v: Option<f64>,
-        gamma_gamma_converged: bool,
-        customers_used: i32,
-        repeat_customers_used: i32,
-        orders_used: i64,
-        observed_until: Option<NaiveDate>,
-        fit_duration_ms: Option<i32>,
-        fitted_at: Option<DateTime<Utc>>,
-        fallback_reason: Option<String>,
-    }
-    let j: Json = serde_json::from_value(value)?;
-    Ok(ModelRow {
-        store_id: j.store_id,
-        bgnbd_r: j.bgnbd_r,
-        bgnbd_alpha: j.bgnbd_alpha,
-        bgnbd_a: j.bgnbd_a,
-        bgnbd_b: j.bgnbd_b,
-        bgnbd_log_likelihood: j.bgnbd_log_likelihood,
-        bgnbd_iterations: j.bgnbd_iterations,
-        bgnbd_converged: j.bgnbd_converged,
-        gamma_gamma_p: j.gamma_gamma_p,
-        gamma_gamma_q: j.gamma_gamma_q,
-        gamma_gamma_v: j.gamma_gamma_v,
-        gamma_gamma_converged: j.gamma_gamma_converged,
-        customers_used: j.customers_used,
-        repeat_customers_used: j.repeat_customers_used,
-        orders_used: j.orders_used,
-        observed_until: j.observed_until,
-        fit_duration_ms: j.fit_duration_ms,
-        fitted_at: j.fitted_at,
-        fallback_reason: j.fallback_reason,
-    })
 }
 
 /// Recomputes the store's RFM breakpoints from its customers with orders (none: removed).

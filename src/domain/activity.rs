@@ -2,7 +2,7 @@
 //! events), validated once at the edge. Only ORDER events move the customer's order totals.
 
 use super::money::Money;
-use super::text::optional_text;
+use super::text::{bounded_text, optional_text};
 use super::InputError;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
@@ -81,7 +81,7 @@ impl NewActivity {
     /// Validates `raw` as of `now`; error paths are relative to the input object.
     pub fn parse(raw: &RawActivity, now: DateTime<Utc>) -> Result<Self, InputError> {
         let kind = raw.kind;
-        let title = optional_text_up_to("title", &raw.title, MAX_TITLE_CHARS)?.ok_or_else(|| InputError::new("title", "is required"))?;
+        let title = bounded_text("title", Some(&raw.title), MAX_TITLE_CHARS)?.ok_or_else(|| InputError::new("title", "is required"))?;
         let occurred_at = raw.occurred_at.unwrap_or(now);
         if occurred_at > now + FUTURE_SKEW {
             return Err(InputError::new("occurredAt", "must not be in the future"));
@@ -130,17 +130,6 @@ impl NewActivity {
             properties,
         })
     }
-}
-
-fn optional_text_up_to(field: &str, value: &str, max: usize) -> Result<Option<String>, InputError> {
-    let value = value.trim();
-    if value.chars().count() > max {
-        return Err(InputError::new(field, format!("must be at most {max} characters")));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(InputError::new(field, "must not contain control characters"));
-    }
-    Ok((!value.is_empty()).then(|| value.to_owned()))
 }
 
 #[cfg(test)]

@@ -7,11 +7,16 @@ pub const MAX_TEXT_CHARS: usize = 255;
 
 /// Trims `value`; an empty result becomes `None`. Refuses over-long text and control characters.
 pub fn optional_text(field: &str, value: Option<&str>) -> Result<Option<String>, InputError> {
+    bounded_text(field, value, MAX_TEXT_CHARS)
+}
+
+/// [`optional_text`] with another limit than [`MAX_TEXT_CHARS`].
+pub fn bounded_text(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, InputError> {
     let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
-    if value.chars().count() > MAX_TEXT_CHARS {
-        return Err(InputError::new(field, format!("must be at most {MAX_TEXT_CHARS} characters")));
+    if value.chars().count() > max {
+        return Err(InputError::new(field, format!("must be at most {max} characters")));
     }
     if value.chars().any(char::is_control) {
         return Err(InputError::new(field, "must not contain control characters"));
