@@ -30,7 +30,7 @@ impl BgNbdParams {
     /// A customer's log-likelihood for x repeat purchases, recency `t_x` and age `t`: ln of
     /// FHL (2005)'s A₁·A₂·(A₃ + δ(x>0)·A₄), the last sum taken in log space.
     pub fn log_likelihood(&self, x: f64, t_x: f64, t: f64) -> f64 {
-        self.log_likelihood_given(self.count_terms(x), x, t_x, t)
+        self.log_likelihood_given(self.count_terms(x), x, (self.alpha + t_x).ln(), (self.alpha + t).ln())
     }
 
     /// The parts of the log-likelihood that depend on x alone (all the ln Γ calls): the
@@ -42,16 +42,15 @@ impl BgNbdParams {
         (a1 + a2, a.ln() - (b + x - 1.0).ln())
     }
 
-    /// The log-likelihood from [`Self::count_terms`]`(x)`.
-    fn log_likelihood_given(&self, (constant, dropout): (f64, f64), x: f64, t_x: f64, t: f64) -> f64 {
-        let Self { r, alpha, .. } = *self;
-        let alive = -(r + x) * (alpha + t).ln();
+    /// The log-likelihood from [`Self::count_terms`]`(x)`, ln(α + t_x) and ln(α + t).
+    fn log_likelihood_given(&self, (constant, dropout): (f64, f64), x: f64, ln_alpha_t_x: f64, ln_alpha_t: f64) -> f64 {
+        let alive = -(self.r + x) * ln_alpha_t;
         if x <= 0.0 {
             return constant + alive;
         }
-        let gone = dropout - (r + x) * (alpha + t_x).ln();
-        let hi = alive.max(gone);
-        constant + hi + ((alive - hi).exp() + (gone - hi).exp()).ln()
+        let gone = dropout - (self.r + x) * ln_alpha_t_x;
+        // ln(e^alive + e^gone) with one exp
+        constant + alive.max(gone) + (-(alive - gone).abs()).exp().ln_1p()
     }
 
     /// The probability that the customer is still alive at age `t` (Fader, Hardie & Lee,
@@ -100,22 +99,56 @@ pub fn total_log_likelihood(params: &BgNbdParams, summaries: &[Summary]) -> f64 
     summaries.iter().map(|s| params.log_likelihood(s.x, s.t_x, s.t)).sum()
 }
 
-/// Customers with the same (x, t_x, T) contribute the same term; fitting sums each term once.
-fn grouped(summaries: &[Summary]) -> Vec<(f64, f64, f64, f64)> {
-    let mut keys: Vec<(f64, f64, f64)> = summaries
-        .iter()
-        .filter(|s| s.x >= 0.0 && s.t_x >= 0.0 && s.t >= s.t_x && s.t.is_finite())
-        .map(|s| (s.x, s.t_x, s.t))
-        .collect();
-    keys.sort_by(|p, q| p.0.total_cmp(&q.0).then(p.1.total_cmp(&q.1)).then(p.2.total_cmp(&q.2)));
-    let mut out: Vec<(f64, f64, f64, f64)> = Vec::new();
-    for (x, t_x, t) in keys {
-        match out.last_mut() {
-            Some(last) if (last.0, last.1, last.2) == (x, t_x, t) => last.3 += 1.0,
-            _ => out.push((x, t_x, t, 1.0)),
+/// The fitting data: customers with the same (x, t_x, T) contribute the same term, so each
+/// distinct history is summed once with its weight; times are indexes into the distinct time
+/// values, so an evaluation takes ln(α + time) once per distinct time rather than twice per
+/// history (summaries in whole days have a few hundred distinct times, however many customers).
+struct Histories {
+    /// (x, index of t_x, index of T, weight), sorted by x.
+    groups: Vec<(f64, u32, u32, f64)>,
+    /// The distinct times, ascending.
+    times: Vec<f64>,
+}
+
+impl Histories {
+    fn of(summaries: &[Summary]) -> Self {
+        let mut keys: Vec<(f64, f64, f64)> = summaries
+            .iter()
+            .filter(|s| s.x >= 0.0 && s.t_x >= 0.0 && s.t >= s.t_x && s.t.is_finite())
+            .map(|s| (s.x, s.t_x, s.t))
+            .collect();
+        keys.sort_by(|p, q| p.0.total_cmp(&q.0).then(p.1.total_cmp(&q.1)).then(p.2.total_cmp(&q.2)));
+        let mut times: Vec<f64> = keys.iter().flat_map(|&(_, t_x, t)| [t_x, t]).collect();
+        times.sort_by(f64::total_cmp);
+        times.dedup();
+        let index = |v: f64| times.binary_search_by(|p| p.total_cmp(&v)).unwrap_or_default() as u32;
+        let mut groups: Vec<(f64, u32, u32, f64)> = Vec::new();
+        for (x, t_x, t) in keys {
+            let (i_x, i) = (index(t_x), index(t));
+            match groups.last_mut() {
+                Some(last) if (last.0, last.1, last.2) == (x, i_x, i) => last.3 += 1.0,
+                _ => groups.push((x, i_x, i, 1.0)),
+            }
         }
+        Self { groups, times }
     }
-    out
+
+    /// The total log-likelihood under `params`; `ln_alpha_plus` is scratch space.
+    fn log_likelihood(&self, params: &BgNbdParams, ln_alpha_plus: &mut Vec<f64>) -> f64 {
+        ln_alpha_plus.clear();
+        ln_alpha_plus.extend(self.times.iter().map(|t| (params.alpha + t).ln()));
+        // groups are sorted by x: the ln Γ terms are computed once per distinct x
+        let mut counts = (f64::NAN, (0.0, 0.0));
+        let mut total = 0.0;
+        for &(x, i_x, i, w) in &self.groups {
+            if counts.0 != x {
+                counts = (x, params.count_terms(x));
+            }
+            let ln_at = |index: u32| ln_alpha_plus[index as usize];
+            total += w * params.log_likelihood_given(counts.1, x, ln_at(i_x), ln_at(i));
+        }
+        total
+    }
 }
 
 /// Fits the BG/NBD model to `summaries` by maximum likelihood (Nelder–Mead over the logs of
@@ -123,28 +156,19 @@ fn grouped(summaries: &[Summary]) -> Vec<(f64, f64, f64, f64)> {
 /// three starting points). Summaries that are not histories (negative or inconsistent times)
 /// are skipped. `None` without usable summaries.
 pub fn fit(summaries: &[Summary]) -> Option<FitResult<BgNbdParams>> {
-    let groups = grouped(summaries);
-    let n: f64 = groups.iter().map(|g| g.3).sum();
+    let histories = Histories::of(summaries);
+    let n: f64 = histories.groups.iter().map(|g| g.3).sum();
     if n == 0.0 {
         return None;
     }
-    let mean_x = groups.iter().map(|g| g.0 * g.3).sum::<f64>() / n;
-    let mean_t = groups.iter().map(|g| g.2 * g.3).sum::<f64>() / n;
+    let mean_x = histories.groups.iter().map(|g| g.0 * g.3).sum::<f64>() / n;
+    let mean_t = histories.groups.iter().map(|g| histories.times[g.2 as usize] * g.3).sum::<f64>() / n;
     // r/α is the mean purchase rate: start from the observed one.
     let rate = (mean_x / mean_t.max(1.0)).max(1e-3);
     let starts = [[1.0, 1.0 / rate, 1.0, 1.0], [0.5, 0.5 / rate, 0.5, 2.0], [1.0, mean_t.max(1.0), 1.0, 1.0]];
+    let scratch = std::cell::RefCell::new(Vec::with_capacity(histories.times.len()));
     let ll = |[r, alpha, a, b]: [f64; 4]| {
-        let params = BgNbdParams { r, alpha, a, b };
-        // groups are sorted by x: the ln Γ terms are computed once per distinct x
-        let mut counts = (f64::NAN, (0.0, 0.0));
-        let mut total = 0.0;
-        for &(x, t_x, t, w) in &groups {
-            if counts.0 != x {
-                counts = (x, params.count_terms(x));
-            }
-            total += w * params.log_likelihood_given(counts.1, x, t_x, t);
-        }
-        total
+        histories.log_likelihood(&BgNbdParams { r, alpha, a, b }, &mut scratch.borrow_mut())
     };
     let fit = maximize(ll, &starts)?;
     let [r, alpha, a, b] = fit.params;
