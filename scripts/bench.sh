@@ -3,14 +3,15 @@
 # EVENTS events each (default 100,000 and 20), the server in one process, the load generator
 # (`whale-crm bench`) in another, and pgbench running the same SQL as the ceiling.
 #
-#   scripts/bench.sh            # CUSTOMERS=100000 EVENTS=20 CONCURRENCY=16 SECONDS=20
+#   scripts/bench.sh            # CUSTOMERS=100000 EVENTS=20 CONCURRENCY=16 SECONDS_PER_SIDE=8 ROUNDS=5
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 customers="${CUSTOMERS:-100000}"
 events="${EVENTS:-20}"
 concurrency="${CONCURRENCY:-16}"
-seconds="${SECONDS_PER_SIDE:-20}"
+seconds="${SECONDS_PER_SIDE:-8}"
+rounds="${ROUNDS:-5}"
 port="${BENCH_PORT:-18080}"
 
 DATABASE_URL="$(scripts/db.sh --database whale_bench --fresh)"
@@ -32,4 +33,4 @@ done
 
 echo "| what | throughput | p50 | p99 | |"
 echo "|---|---|---|---|---|"
-$bin bench --url "http://127.0.0.1:$port" --key "$key" --concurrency "$concurrency" --seconds "$seconds"
+$bin bench --url "http://127.0.0.1:$port" --key "$key" --concurrency "$concurrency" --seconds "$seconds" --rounds "$rounds"

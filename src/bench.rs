@@ -142,9 +142,64 @@ pub fn pgbench(database_url: &str, script: &Path, concurrency: usize, duration: 
     Ok(measured(latencies, duration, 0))
 }
 
+/// One round: the API under load, then (unless skipped) pgbench for as long.
+pub struct Round {
+    pub api: Measured,
+    pub ceiling: Option<Measured>,
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    percentile(&values, 0.5)
+}
+
+/// The Markdown table of a run: medians over rounds, and the median of the rounds' ratios.
+pub fn table(config: &BenchConfig, rounds: &[Round]) -> String {
+    fn api(r: &Round) -> Option<&Measured> {
+        Some(&r.api)
+    }
+    fn ceiling(r: &Round) -> Option<&Measured> {
+        r.ceiling.as_ref()
+    }
+    let of = |pick: fn(&Measured) -> f64, side: fn(&Round) -> Option<&Measured>| median(rounds.iter().filter_map(side).map(pick).collect());
+    let errors: usize = rounds.iter().map(|r| r.api.errors).sum();
+    let mut out = format!(
+        "| nested page, {} customers, via HTTP (c={}) | {:.0} pages/s | {:.1} ms | {:.1} ms | {errors} errors |\n",
+        config.first,
+        config.concurrency,
+        of(|m| m.per_second, api),
+        of(|m| m.p50_ms, api),
+        of(|m| m.p99_ms, api),
+    );
+    let ratios: Vec<f64> = rounds.iter().filter_map(|r| Some(r.api.per_second / r.ceiling.as_ref()?.per_second)).collect();
+    if !ratios.is_empty() {
+        out.push_str(&format!(
+            "| same 5 statements via pgbench (c={}) | {:.0} pages/s | {:.1} ms | {:.1} ms | ceiling |\n",
+            config.concurrency,
+            of(|m| m.per_second, ceiling),
+            of(|m| m.p50_ms, ceiling),
+            of(|m| m.p99_ms, ceiling),
+        ));
+        let each: Vec<String> = ratios.iter().map(|r| format!("{:.0}%", 100.0 * r)).collect();
+        out.push_str(&format!("| ratio API / pgbench | **{:.0}%** | rounds: {} | | |\n", 100.0 * median(ratios), each.join(", ")));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ratio_is_the_median_of_the_rounds() {
+        let m = |per_second| Measured { per_second, p50_ms: 1.0, p99_ms: 2.0, count: 1, errors: 0 };
+        let config = BenchConfig { url: String::new(), key: String::new(), concurrency: 16, duration: Duration::from_secs(1), first: 50 };
+        let rounds = [(100.0, 400.0), (300.0, 600.0), (200.0, 500.0)].map(|(a, c)| Round { api: m(a), ceiling: Some(m(c)) });
+        let table = table(&config, &rounds);
+        assert!(table.contains("| 200 pages/s |"), "{table}");
+        assert!(table.contains("| 500 pages/s |"), "{table}");
+        assert!(table.contains("**40%** | rounds: 25%, 50%, 40%"), "{table}");
+    }
 
     #[test]
     fn percentiles_of_a_known_series() {

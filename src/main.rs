@@ -47,9 +47,13 @@ enum Command {
         /// Concurrent clients.
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
-        /// Seconds to measure each side.
-        #[arg(long, default_value_t = 20)]
+        /// Seconds to measure each side in each round.
+        #[arg(long, default_value_t = 8)]
         seconds: u64,
+        /// Rounds, each measuring the API and then pgbench (the table shows medians, so a
+        /// moment of noise on a shared machine moves one round, not the result).
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
         /// Customers per page.
         #[arg(long, default_value_t = 50)]
         first: i32,
@@ -161,8 +165,8 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("revoked");
             Ok(())
         }
-        Command::Bench { url, key, concurrency, seconds, first, no_pgbench } => {
-            bench(BenchConfig { url, key, concurrency, duration: std::time::Duration::from_secs(seconds), first }, no_pgbench).await
+        Command::Bench { url, key, concurrency, seconds, rounds, first, no_pgbench } => {
+            bench(BenchConfig { url, key, concurrency, duration: std::time::Duration::from_secs(seconds), first }, rounds.max(1), no_pgbench).await
         }
         Command::Seed { demo, customers, events_per_customer, store, seed } => {
             let mut conn = connection().await?;
@@ -191,13 +195,27 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn bench(config: BenchConfig, no_pgbench: bool) -> anyhow::Result<()> {
-    let api = whale_crm::bench::http_load(&config).await?;
-    println!("| nested page, {} customers, via HTTP (c={}) | {:.0} pages/s | {:.1} ms | {:.1} ms | {} errors |", config.first, config.concurrency, api.per_second, api.p50_ms, api.p99_ms, api.errors);
-    if no_pgbench {
-        return Ok(());
-    }
+async fn bench(config: BenchConfig, rounds: usize, no_pgbench: bool) -> anyhow::Result<()> {
+    let script = if no_pgbench { None } else { Some(pgbench_script(&config).await?) };
     let db = DatabaseConfig::from_environment()?;
+    let mut results = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let api = whale_crm::bench::http_load(&config).await?;
+        let ceiling = match &script {
+            Some(script) => Some(whale_crm::bench::pgbench(&db.url, script, config.concurrency, config.duration)?),
+            None => None,
+        };
+        results.push(whale_crm::bench::Round { api, ceiling });
+    }
+    if let Some(script) = &script {
+        std::fs::remove_dir_all(script.parent().unwrap_or(script))?;
+    }
+    print!("{}", whale_crm::bench::table(&config, &results));
+    Ok(())
+}
+
+/// Writes the pgbench script for the page the benchmark requests (its store and customers).
+async fn pgbench_script(config: &BenchConfig) -> anyhow::Result<std::path::PathBuf> {
     let mut conn = connection().await?;
     let grant = api_keys::authenticate(&mut conn, &config.key).await?.ok_or_else(|| anyhow::anyhow!("unknown key"))?;
     let page = whale_crm::db::customer_list::page(
@@ -216,11 +234,7 @@ async fn bench(config: BenchConfig, no_pgbench: bool) -> anyhow::Result<()> {
     let script = dir.join("nested_page.sql");
     let prefix = whale_crm::domain::api_key::prefix_of(&config.key).unwrap_or_default();
     whale_crm::bench::write_pgbench_script(&script, prefix, grant.store_id.0, &ids, config.first)?;
-    let ceiling = whale_crm::bench::pgbench(&db.url, &script, config.concurrency, config.duration)?;
-    std::fs::remove_dir_all(&dir)?;
-    println!("| same 5 statements via pgbench (c={}) | {:.0} pages/s | {:.1} ms | {:.1} ms | ceiling |", config.concurrency, ceiling.per_second, ceiling.p50_ms, ceiling.p99_ms);
-    println!("| ratio API / pgbench | {:.0}% | | | |", 100.0 * api.per_second / ceiling.per_second);
-    Ok(())
+    Ok(script)
 }
 
 /// A single connection after applying pending migrations (commands run against a ready schema).

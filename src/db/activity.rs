@@ -1,12 +1,15 @@
 //! Activity events: recording (idempotent on `external_id`, moving order totals in the same
 //! transaction) and timelines for many customers in one statement.
 
+use super::json_text::JsonText;
+use super::prepared::Prepared;
 use super::schema::{activity_events, customers};
 use crate::domain::activity::{ActivityKind, NewActivity};
 use crate::domain::ids::{CustomerId, EventId, StoreId};
 use crate::domain::InputError;
 use crate::error::AppError;
 use chrono::{DateTime, Utc};
+use diesel::dsl::{AsSelect, SqlTypeOf};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Text, Timestamptz, Uuid as SqlUuid};
@@ -15,7 +18,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use std::collections::HashMap;
 
 /// An event as stored.
-#[derive(Queryable, QueryableByName, Selectable, Debug, Clone)]
+#[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = activity_events, check_for_backend(Pg))]
 pub struct EventRow {
     pub id: uuid::Uuid,
@@ -29,7 +32,7 @@ pub struct EventRow {
     pub campaign_id: Option<String>,
     pub referrer: Option<String>,
     pub agent: Option<String>,
-    pub properties: serde_json::Value,
+    pub properties: JsonText,
     pub created_at: DateTime<Utc>,
 }
 
@@ -210,47 +213,32 @@ pub async fn timelines(
     customers: &[CustomerId],
     query: &TimelineQuery,
 ) -> QueryResult<HashMap<CustomerId, Vec<EventRow>>> {
-    let mut conditions = String::new();
-    // $1 store, $2 customers, $3 limit; filters follow.
-    let mut next = 4;
-    let mut param = || {
-        next += 1;
-        next - 1
-    };
-    if !query.types.is_empty() {
-        conditions.push_str(&format!(" AND e.event_type = ANY(${})", param()));
-    }
-    if query.after.is_some() {
-        conditions.push_str(&format!(" AND e.occurred_at > ${}", param()));
-    }
-    if query.before.is_some() {
-        conditions.push_str(&format!(" AND e.occurred_at < ${}", param()));
-    }
-    if query.position.is_some() {
-        let (t, id) = (param(), param());
-        conditions.push_str(&format!(" AND (e.occurred_at, e.id) < (${t}, ${id})"));
-    }
-    let sql = format!(
-        "SELECT e.* FROM unnest($2::uuid[]) AS c(id) CROSS JOIN LATERAL ( \
-           SELECT e.id, e.customer_id, e.event_type, e.occurred_at, e.title, e.amount, e.external_id, e.order_id, \
-                  e.campaign_id, e.referrer, e.agent, e.properties, e.created_at \
-           FROM activity_events e WHERE e.store_id = $1 AND e.customer_id = c.id{conditions} \
-           ORDER BY e.occurred_at DESC, e.id DESC LIMIT $3) e"
-    );
     let ids: Vec<uuid::Uuid> = customers.iter().map(|c| c.0).collect();
-    let mut statement = diesel::sql_query(sql).into_boxed::<Pg>().bind::<SqlUuid, _>(store.0).bind::<Array<SqlUuid>, _>(ids).bind::<BigInt, _>(query.limit);
+    let mut statement = Prepared::<SqlTypeOf<AsSelect<EventRow, Pg>>>::default()
+        .sql(
+            "SELECT e.* FROM unnest(",
+        )
+        .bind::<Array<SqlUuid>, _>(ids)
+        .sql(
+            "::uuid[]) AS c(id) CROSS JOIN LATERAL ( \
+               SELECT e.id, e.customer_id, e.event_type, e.occurred_at, e.title, e.amount, e.external_id, e.order_id, \
+                      e.campaign_id, e.referrer, e.agent, e.properties, e.created_at \
+               FROM activity_events e WHERE e.customer_id = c.id AND e.store_id = ",
+        )
+        .bind::<SqlUuid, _>(store.0);
     if !query.types.is_empty() {
-        statement = statement.bind::<Array<Text>, _>(query.types.clone());
+        statement = statement.sql(" AND e.event_type = ANY(").bind::<Array<Text>, _>(query.types.clone()).sql(")");
     }
     if let Some(after) = query.after {
-        statement = statement.bind::<Timestamptz, _>(after);
+        statement = statement.sql(" AND e.occurred_at > ").bind::<Timestamptz, _>(after);
     }
     if let Some(before) = query.before {
-        statement = statement.bind::<Timestamptz, _>(before);
+        statement = statement.sql(" AND e.occurred_at < ").bind::<Timestamptz, _>(before);
     }
     if let Some((t, id)) = query.position {
-        statement = statement.bind::<Timestamptz, _>(t).bind::<SqlUuid, _>(id);
+        statement = statement.sql(" AND (e.occurred_at, e.id) < (").bind::<Timestamptz, _>(t).sql(", ").bind::<SqlUuid, _>(id).sql(")");
     }
+    let statement = statement.sql(" ORDER BY e.occurred_at DESC, e.id DESC LIMIT ").bind::<BigInt, _>(query.limit).sql(") e");
     let rows: Vec<EventRow> = statement.load(conn).await?;
     let mut out: HashMap<CustomerId, Vec<EventRow>> = HashMap::new();
     for row in rows {

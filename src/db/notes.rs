@@ -1,9 +1,11 @@
 //! Notes on customers: add, edit, delete, and the newest notes of many customers at once.
 
+use super::prepared::Prepared;
 use super::schema::customer_notes;
 use crate::domain::ids::{CustomerId, NoteId, StoreId};
 use crate::error::AppError;
 use chrono::{DateTime, Utc};
+use diesel::dsl::{AsSelect, SqlTypeOf};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -12,7 +14,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use std::collections::HashMap;
 
 /// A note as stored.
-#[derive(Queryable, QueryableByName, Selectable, Debug, Clone)]
+#[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = customer_notes, check_for_backend(Pg))]
 pub struct NoteRow {
     pub id: uuid::Uuid,
@@ -73,18 +75,20 @@ pub async fn newest(
     position: Option<(DateTime<Utc>, uuid::Uuid)>,
     limit: i64,
 ) -> QueryResult<HashMap<CustomerId, Vec<NoteRow>>> {
-    let after = if position.is_some() { " AND (n.created_at, n.id) < ($4, $5)" } else { "" };
-    let sql = format!(
-        "SELECT n.* FROM unnest($2::uuid[]) AS c(id) CROSS JOIN LATERAL ( \
-           SELECT n.id, n.customer_id, n.body, n.author, n.created_at, n.updated_at FROM customer_notes n \
-           WHERE n.store_id = $1 AND n.customer_id = c.id{after} \
-           ORDER BY n.created_at DESC, n.id DESC LIMIT $3) n"
-    );
     let ids: Vec<uuid::Uuid> = customers.iter().map(|c| c.0).collect();
-    let mut statement = diesel::sql_query(sql).into_boxed::<Pg>().bind::<SqlUuid, _>(store.0).bind::<Array<SqlUuid>, _>(ids).bind::<BigInt, _>(limit);
+    let mut statement = Prepared::<SqlTypeOf<AsSelect<NoteRow, Pg>>>::default()
+        .sql("SELECT n.* FROM unnest(")
+        .bind::<Array<SqlUuid>, _>(ids)
+        .sql(
+            "::uuid[]) AS c(id) CROSS JOIN LATERAL ( \
+               SELECT n.id, n.customer_id, n.body, n.author, n.created_at, n.updated_at FROM customer_notes n \
+               WHERE n.customer_id = c.id AND n.store_id = ",
+        )
+        .bind::<SqlUuid, _>(store.0);
     if let Some((t, id)) = position {
-        statement = statement.bind::<Timestamptz, _>(t).bind::<SqlUuid, _>(id);
+        statement = statement.sql(" AND (n.created_at, n.id) < (").bind::<Timestamptz, _>(t).sql(", ").bind::<SqlUuid, _>(id).sql(")");
     }
+    let statement = statement.sql(" ORDER BY n.created_at DESC, n.id DESC LIMIT ").bind::<BigInt, _>(limit).sql(") n");
     let rows: Vec<NoteRow> = statement.load(conn).await?;
     let mut out: HashMap<CustomerId, Vec<NoteRow>> = HashMap::new();
     for row in rows {

@@ -73,16 +73,21 @@ fn file<Q: Hash + Eq + Clone, V: Default>(
     }
 }
 
+/// Rows shared rather than copied: a loader hands each asking field a clone of its value.
+fn shared<K: Hash + Eq, R>(found: HashMap<K, Vec<R>>) -> HashMap<K, Vec<Arc<R>>> {
+    found.into_iter().map(|(key, rows)| (key, rows.into_iter().map(Arc::new).collect())).collect()
+}
+
 /// A customer's addresses.
 pub struct AddressLoader(Scope);
 
 impl Loader<CustomerId> for AddressLoader {
-    type Value = Vec<AddressRow>;
+    type Value = Vec<Arc<AddressRow>>;
     type Error = LoadError;
 
     async fn load(&self, keys: &[CustomerId]) -> Result<HashMap<CustomerId, Self::Value>, Self::Error> {
         let mut conn = self.0.conn().await?;
-        Ok(addresses::for_customers(&mut conn, self.0.store, keys).await?)
+        Ok(shared(addresses::for_customers(&mut conn, self.0.store, keys).await?))
     }
 }
 
@@ -93,14 +98,14 @@ pub type TimelineKey = (CustomerId, TimelineQuery);
 pub struct TimelineLoader(Scope);
 
 impl Loader<TimelineKey> for TimelineLoader {
-    type Value = Vec<EventRow>;
+    type Value = Vec<Arc<EventRow>>;
     type Error = LoadError;
 
     async fn load(&self, keys: &[TimelineKey]) -> Result<HashMap<TimelineKey, Self::Value>, Self::Error> {
         let mut conn = self.0.conn().await?;
         let mut out = HashMap::with_capacity(keys.len());
         for (query, customers) in by_query(keys) {
-            let found = activity::timelines(&mut conn, self.0.store, &customers, &query).await?;
+            let found = shared(activity::timelines(&mut conn, self.0.store, &customers, &query).await?);
             file(&mut out, query, customers, found);
         }
         Ok(out)
@@ -121,14 +126,14 @@ pub type NotesKey = (CustomerId, NotesQuery);
 pub struct NotesLoader(Scope);
 
 impl Loader<NotesKey> for NotesLoader {
-    type Value = Vec<NoteRow>;
+    type Value = Vec<Arc<NoteRow>>;
     type Error = LoadError;
 
     async fn load(&self, keys: &[NotesKey]) -> Result<HashMap<NotesKey, Self::Value>, Self::Error> {
         let mut conn = self.0.conn().await?;
         let mut out = HashMap::with_capacity(keys.len());
         for (query, customers) in by_query(keys) {
-            let found = notes::newest(&mut conn, self.0.store, &customers, query.position, query.limit).await?;
+            let found = shared(notes::newest(&mut conn, self.0.store, &customers, query.position, query.limit).await?);
             file(&mut out, query, customers, found);
         }
         Ok(out)

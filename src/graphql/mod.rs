@@ -6,6 +6,7 @@ pub mod batches;
 pub mod context;
 pub mod customers;
 pub mod errors;
+pub mod leaf;
 pub mod loaders;
 pub mod metrics;
 pub mod notes;

@@ -6,12 +6,14 @@ use crate::db::activity::{EventRow, TimelineQuery};
 use crate::domain::activity::ActivityKind;
 use crate::domain::ids::CustomerId;
 use crate::error::AppError;
+use crate::graphql::leaf::Leaf;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::pagination::{PageInfo, decode_cursor, encode_cursor, page_size};
 use crate::graphql::scalars::Timestamp;
 use async_graphql::{Context, Object, SimpleObject};
 use chrono::DateTime;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// A position in a time-ordered list: microseconds since the epoch and the row id.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,12 +43,12 @@ pub struct ActivityEdge {
     /// Pass as `cursor` to continue after this event.
     pub cursor: String,
     /// The event.
-    pub node: ActivityEvent,
+    pub node: Leaf<ActivityEvent>,
 }
 
 /// A page of a customer's timeline, newest first.
 pub struct ActivityConnection {
-    nodes: Vec<ActivityEvent>,
+    nodes: Vec<Leaf<ActivityEvent>>,
     cursors: Vec<String>,
     page_info: PageInfo,
 }
@@ -60,7 +62,7 @@ impl ActivityConnection {
     }
 
     /// The events on this page.
-    async fn nodes(&self) -> &[ActivityEvent] {
+    async fn nodes(&self) -> &[Leaf<ActivityEvent>] {
         &self.nodes
     }
 
@@ -99,7 +101,7 @@ pub async fn load(ctx: &Context<'_>, customer: CustomerId, args: TimelineArgs) -
     Ok(page(rows, first, has_previous_page))
 }
 
-fn page(mut rows: Vec<EventRow>, first: i64, has_previous_page: bool) -> ActivityConnection {
+fn page(mut rows: Vec<Arc<EventRow>>, first: i64, has_previous_page: bool) -> ActivityConnection {
     let has_next_page = rows.len() as i64 > first;
     rows.truncate(first as usize);
     let cursors: Vec<String> = rows.iter().map(|r| TimeCursor::encode(r.occurred_at, r.id)).collect();
@@ -109,5 +111,5 @@ fn page(mut rows: Vec<EventRow>, first: i64, has_previous_page: bool) -> Activit
         start_cursor: cursors.first().cloned(),
         end_cursor: cursors.last().cloned(),
     };
-    ActivityConnection { nodes: rows.into_iter().map(ActivityEvent::from).collect(), cursors, page_info }
+    ActivityConnection { nodes: rows.into_iter().map(|row| Leaf(ActivityEvent::from(row))).collect(), cursors, page_info }
 }

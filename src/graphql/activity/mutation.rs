@@ -11,6 +11,7 @@ use crate::graphql::context;
 use crate::graphql::customers::query::customer_id;
 use crate::graphql::customers::types::Customer;
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use std::sync::Arc;
 use chrono::Utc;
 
 /// Activity ingestion.
@@ -19,7 +20,7 @@ pub struct ActivityMutation;
 
 /// The result of `recordActivity`.
 pub struct RecordActivityPayload {
-    event: EventRow,
+    event: Arc<EventRow>,
     created: bool,
 }
 
@@ -82,7 +83,7 @@ impl ActivityMutation {
         let mut conn = context::conn(ctx).await?;
         let mut results = activity::record(&mut conn, context::store(ctx)?, std::slice::from_ref(&recording)).await?;
         let (event, created) = results.pop().ok_or_else(|| AppError::Internal(anyhow::anyhow!("no result for one event")))?;
-        Ok(RecordActivityPayload { event, created })
+        Ok(RecordActivityPayload { event: Arc::new(event), created })
     }
 
     /// Records up to 1,000 events (for importers) in one transaction: all of them or, when any
@@ -115,7 +116,7 @@ impl ActivityMutation {
         let results = activity::record(&mut conn, context::store(ctx)?, &recordings).await?;
         let created_count = results.iter().filter(|(_, created)| *created).count() as i32;
         Ok(RecordActivitiesPayload {
-            results: results.into_iter().map(|(row, created)| RecordedActivity { event: row.into(), created }).collect(),
+            results: results.into_iter().map(|(row, created)| RecordedActivity { event: Arc::new(row).into(), created }).collect(),
             created_count,
         })
     }

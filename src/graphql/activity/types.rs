@@ -5,7 +5,11 @@ use crate::domain::activity::ActivityKind;
 use crate::domain::ids::{CustomerId, EventId};
 use crate::domain::money::Money;
 use crate::graphql::scalars::{Json, Timestamp};
-use async_graphql::{Enum, ID, Interface, Object};
+use crate::graphql::leaf::{LeafFields, LeafValue};
+use crate::leaf_object;
+use async_graphql::resolver_utils::enum_value;
+use async_graphql::{Enum, ID, Interface, Value};
+use std::sync::Arc;
 
 /// What kind of thing a customer did.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -68,8 +72,8 @@ pub enum ActivityEvent {
     Custom(CustomEvent),
 }
 
-impl From<EventRow> for ActivityEvent {
-    fn from(row: EventRow) -> Self {
+impl From<Arc<EventRow>> for ActivityEvent {
+    fn from(row: Arc<EventRow>) -> Self {
         match ActivityKind::from_stored(&row.event_type).unwrap_or(ActivityKind::Custom) {
             ActivityKind::Order => Self::Order(OrderEvent(row)),
             ActivityKind::Email => Self::Email(EmailEvent(row)),
@@ -80,50 +84,53 @@ impl From<EventRow> for ActivityEvent {
     }
 }
 
-/// Declares a concrete event type: the interface's fields plus its own.
+impl LeafFields for ActivityEvent {
+    fn leaf_field(&self, name: &str) -> Option<Value> {
+        match self {
+            Self::Order(e) => e.leaf_field(name),
+            Self::Email(e) => e.leaf_field(name),
+            Self::PageView(e) => e.leaf_field(name),
+            Self::Support(e) => e.leaf_field(name),
+            Self::Custom(e) => e.leaf_field(name),
+        }
+    }
+}
+
+impl LeafValue for ActivityType {
+    fn leaf_value(self) -> Value {
+        enum_value(self)
+    }
+}
+
+/// Declares a concrete event type: the interface's fields plus its own (all optional text
+/// columns of the row).
 macro_rules! event_type {
-    ($(#[$doc:meta])* $name:ident { $($extra:tt)* }) => {
+    ($(#[$doc:meta])* $name:ident { $($(#[$extra_doc:meta])* $extra:ident $graphql:literal),* $(,)? }) => {
         $(#[$doc])*
         #[derive(Clone)]
-        pub struct $name(pub EventRow);
+        pub struct $name(pub Arc<EventRow>);
 
-        $(#[$doc])*
-        #[Object]
-        impl $name {
-            /// The event's id (`evt_...`).
-            async fn id(&self) -> ID {
-                ID(EventId(self.0.id).to_string())
+        leaf_object! {
+            $(#[$doc])*
+            $name(this) {
+                /// The event's id (`evt_...`).
+                id "id": ID = ID(EventId(this.0.id).to_string()),
+                /// The customer the event belongs to.
+                customer_id "customerId": ID = ID(CustomerId(this.0.customer_id).to_string()),
+                /// What kind of event this is.
+                event_type "type": ActivityType = ActivityKind::from_stored(&this.0.event_type).unwrap_or(ActivityKind::Custom).into(),
+                /// A short human-readable summary, e.g. `Order #1047 placed`.
+                title "title": String = this.0.title.clone(),
+                /// The amount involved (orders, custom events), in the store's currency.
+                amount "amount": Option<f64> = this.0.amount.map(|a| Money(a).as_major()),
+                /// When it happened.
+                occurred_at "occurredAt": Timestamp = Timestamp(this.0.occurred_at),
+                /// The caller's id for the event; recording it again is a no-op.
+                external_id "externalId": Option<String> = this.0.external_id.clone(),
+                /// Free-form details (a JSON object).
+                properties "properties": Json = Json(this.0.properties.value()),
+                $($(#[$extra_doc])* $extra $graphql: Option<&str> = this.0.$extra.as_deref(),)*
             }
-            /// The customer the event belongs to.
-            async fn customer_id(&self) -> ID {
-                ID(CustomerId(self.0.customer_id).to_string())
-            }
-            /// What kind of event this is.
-            #[graphql(name = "type")]
-            async fn event_type(&self) -> ActivityType {
-                ActivityKind::from_stored(&self.0.event_type).unwrap_or(ActivityKind::Custom).into()
-            }
-            /// A short human-readable summary, e.g. `Order #1047 placed`.
-            async fn title(&self) -> String {
-                self.0.title.clone()
-            }
-            /// The amount involved (orders, custom events), in the store's currency.
-            async fn amount(&self) -> Option<f64> {
-                self.0.amount.map(|a| Money(a).as_major())
-            }
-            /// When it happened.
-            async fn occurred_at(&self) -> Timestamp {
-                Timestamp(self.0.occurred_at)
-            }
-            /// The caller's id for the event; recording it again is a no-op.
-            async fn external_id(&self) -> Option<String> {
-                self.0.external_id.clone()
-            }
-            /// Free-form details (a JSON object).
-            async fn properties(&self) -> Json {
-                Json(self.0.properties.clone())
-            }
-            $($extra)*
         }
     };
 }
@@ -132,9 +139,7 @@ event_type!(
     /// An order the customer placed.
     OrderEvent {
         /// The store's order number or id.
-        async fn order_id(&self) -> Option<&str> {
-            self.0.order_id.as_deref()
-        }
+        order_id "orderId",
     }
 );
 
@@ -142,9 +147,7 @@ event_type!(
     /// An email sent to the customer, or opened or clicked by them.
     EmailEvent {
         /// The campaign the email belongs to.
-        async fn campaign_id(&self) -> Option<&str> {
-            self.0.campaign_id.as_deref()
-        }
+        campaign_id "campaignId",
     }
 );
 
@@ -152,9 +155,7 @@ event_type!(
     /// A page of the store the customer viewed.
     PageViewEvent {
         /// Where the visitor came from.
-        async fn referrer(&self) -> Option<&str> {
-            self.0.referrer.as_deref()
-        }
+        referrer "referrer",
     }
 );
 
@@ -162,9 +163,7 @@ event_type!(
     /// A support conversation with the customer.
     SupportEvent {
         /// Who handled it.
-        async fn agent(&self) -> Option<&str> {
-            self.0.agent.as_deref()
-        }
+        agent "agent",
     }
 );
 

@@ -6,13 +6,16 @@ use crate::domain::ids::{AddressId, CustomerId};
 use crate::domain::money::Money;
 use crate::error::AppError;
 use crate::graphql::activity::{self, connection::{ActivityConnection, TimelineArgs}, types::ActivityType};
+use crate::graphql::leaf::Leaf;
 use crate::graphql::loaders::Loaders;
+use crate::leaf_object;
 use crate::graphql::metrics::types::CustomerMetrics;
 use crate::graphql::segments::types::Segment;
 use crate::graphql::notes::{self, connection::NoteConnection};
 use crate::graphql::pagination::list_cost;
 use crate::graphql::scalars::{Json, Timestamp};
 use async_graphql::{Context, ID, Object, Result};
+use std::sync::Arc;
 
 /// A customer profile: contact details, addresses, tags, custom metadata and order totals.
 pub struct Customer(pub CustomerRow);
@@ -59,13 +62,13 @@ impl Customer {
     }
 
     /// Every address, in the order given (see `isDefault` for the default one).
-    async fn addresses(&self, ctx: &Context<'_>) -> Result<Vec<Address>> {
-        Ok(Box::pin(load_addresses(ctx, self.0.customer_id())).await?.into_iter().map(Address).collect())
+    async fn addresses(&self, ctx: &Context<'_>) -> Result<Vec<Leaf<Address>>> {
+        Ok(Box::pin(load_addresses(ctx, self.0.customer_id())).await?.into_iter().map(|row| Leaf(Address(row))).collect())
     }
 
     /// The default address (the first unless another was marked default).
-    async fn default_address(&self, ctx: &Context<'_>) -> Result<Option<Address>> {
-        Ok(Box::pin(load_addresses(ctx, self.0.customer_id())).await?.into_iter().find(|a| a.is_default).map(Address))
+    async fn default_address(&self, ctx: &Context<'_>) -> Result<Option<Leaf<Address>>> {
+        Ok(Box::pin(load_addresses(ctx, self.0.customer_id())).await?.into_iter().find(|a| a.is_default).map(|row| Leaf(Address(row))))
     }
 
     /// Number of orders placed.
@@ -139,62 +142,39 @@ impl Customer {
     }
 }
 
-async fn load_addresses(ctx: &Context<'_>, id: CustomerId) -> Result<Vec<AddressRow>, AppError> {
+async fn load_addresses(ctx: &Context<'_>, id: CustomerId) -> Result<Vec<Arc<AddressRow>>, AppError> {
     Ok(Loaders::of(ctx)?.addresses.load_one(id).await?.unwrap_or_default())
 }
 
 /// A postal address of a customer.
-pub struct Address(pub AddressRow);
+pub struct Address(pub Arc<AddressRow>);
 
-/// A postal address of a customer.
-#[Object]
-impl Address {
-    /// The address's id (`addr_...`).
-    async fn id(&self) -> ID {
-        ID(AddressId(self.0.id).to_string())
-    }
-    /// Whether this is the customer's default address.
-    async fn is_default(&self) -> bool {
-        self.0.is_default
-    }
-    /// Recipient's given name.
-    async fn first_name(&self) -> Option<&str> {
-        self.0.first_name.as_deref()
-    }
-    /// Recipient's family name.
-    async fn last_name(&self) -> Option<&str> {
-        self.0.last_name.as_deref()
-    }
-    /// Company name.
-    async fn company(&self) -> Option<&str> {
-        self.0.company.as_deref()
-    }
-    /// Street address.
-    async fn line1(&self) -> Option<&str> {
-        self.0.line1.as_deref()
-    }
-    /// Apartment, suite, unit.
-    async fn line2(&self) -> Option<&str> {
-        self.0.line2.as_deref()
-    }
-    /// City or locality.
-    async fn city(&self) -> Option<&str> {
-        self.0.city.as_deref()
-    }
-    /// State, province or region.
-    async fn state(&self) -> Option<&str> {
-        self.0.state.as_deref()
-    }
-    /// Postal or ZIP code.
-    async fn postal_code(&self) -> Option<&str> {
-        self.0.postal_code.as_deref()
-    }
-    /// ISO 3166-1 alpha-2 country code (`US`).
-    async fn country(&self) -> Option<&str> {
-        self.0.country.as_deref()
-    }
-    /// Phone number at this address, E.164 where it could be normalised.
-    async fn phone(&self) -> Option<&str> {
-        self.0.phone.as_deref()
+leaf_object! {
+    /// A postal address of a customer.
+    Address(this) {
+        /// The address's id (`addr_...`).
+        id "id": ID = ID(AddressId(this.0.id).to_string()),
+        /// Whether this is the customer's default address.
+        is_default "isDefault": bool = this.0.is_default,
+        /// Recipient's given name.
+        first_name "firstName": Option<&str> = this.0.first_name.as_deref(),
+        /// Recipient's family name.
+        last_name "lastName": Option<&str> = this.0.last_name.as_deref(),
+        /// Company name.
+        company "company": Option<&str> = this.0.company.as_deref(),
+        /// Street address.
+        line1 "line1": Option<&str> = this.0.line1.as_deref(),
+        /// Apartment, suite, unit.
+        line2 "line2": Option<&str> = this.0.line2.as_deref(),
+        /// City or locality.
+        city "city": Option<&str> = this.0.city.as_deref(),
+        /// State, province or region.
+        state "state": Option<&str> = this.0.state.as_deref(),
+        /// Postal or ZIP code.
+        postal_code "postalCode": Option<&str> = this.0.postal_code.as_deref(),
+        /// ISO 3166-1 alpha-2 country code (`US`).
+        country "country": Option<&str> = this.0.country.as_deref(),
+        /// Phone number at this address, E.164 where it could be normalised.
+        phone "phone": Option<&str> = this.0.phone.as_deref(),
     }
 }

@@ -5,9 +5,11 @@ use crate::db::notes::NoteRow;
 use crate::domain::ids::CustomerId;
 use crate::error::AppError;
 use crate::graphql::activity::connection::TimeCursor;
+use crate::graphql::leaf::Leaf;
 use crate::graphql::loaders::{Loaders, NotesQuery};
 use crate::graphql::pagination::{PageInfo, page_size};
 use async_graphql::{Context, Object, SimpleObject};
+use std::sync::Arc;
 
 /// One note in a list, with the cursor that points just after it.
 #[derive(SimpleObject)]
@@ -15,12 +17,12 @@ pub struct NoteEdge {
     /// Pass as `after` to continue after this note.
     pub cursor: String,
     /// The note.
-    pub node: Note,
+    pub node: Leaf<Note>,
 }
 
 /// A page of a customer's notes, newest first.
 pub struct NoteConnection {
-    nodes: Vec<Note>,
+    nodes: Vec<Leaf<Note>>,
     cursors: Vec<String>,
     page_info: PageInfo,
 }
@@ -34,7 +36,7 @@ impl NoteConnection {
     }
 
     /// The notes on this page.
-    async fn nodes(&self) -> &[Note] {
+    async fn nodes(&self) -> &[Leaf<Note>] {
         &self.nodes
     }
 
@@ -49,10 +51,10 @@ pub async fn load(ctx: &Context<'_>, customer: CustomerId, first: Option<i32>, a
     let first = page_size(first)?;
     let query = NotesQuery { position: TimeCursor::parse("after", after)?, limit: first + 1 };
     let has_previous_page = query.position.is_some();
-    let mut rows: Vec<NoteRow> = Loaders::of(ctx)?.notes.load_one((customer, query)).await?.unwrap_or_default();
+    let mut rows: Vec<Arc<NoteRow>> = Loaders::of(ctx)?.notes.load_one((customer, query)).await?.unwrap_or_default();
     let has_next_page = rows.len() as i64 > first;
     rows.truncate(first as usize);
     let cursors: Vec<String> = rows.iter().map(|r| TimeCursor::encode(r.created_at, r.id)).collect();
     let page_info = PageInfo { has_next_page, has_previous_page, start_cursor: cursors.first().cloned(), end_cursor: cursors.last().cloned() };
-    Ok(NoteConnection { nodes: rows.into_iter().map(Note).collect(), cursors, page_info })
+    Ok(NoteConnection { nodes: rows.into_iter().map(|row| Leaf(Note(row))).collect(), cursors, page_info })
 }

@@ -8,6 +8,7 @@ use crate::error::AppError;
 use crate::graphql::context;
 use crate::graphql::customers::query::customer_id;
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use std::sync::Arc;
 
 /// Note changes.
 #[derive(Default)]
@@ -39,7 +40,7 @@ impl NoteMutation {
         let body = parse_body("body", &body).map_err(AppError::from)?;
         let author = parse_author("author", author.as_deref(), &request.grant.key_name).map_err(AppError::from)?;
         let mut conn = context::conn(ctx).await?;
-        Ok(Note(notes::add(&mut conn, request.grant.store_id, customer, &body, &author).await?))
+        Ok(Note(Arc::new(notes::add(&mut conn, request.grant.store_id, customer, &body, &author).await?)))
     }
 
     /// Replaces a note's text.
@@ -53,7 +54,7 @@ impl NoteMutation {
         let body = parse_body("body", &body).map_err(AppError::from)?;
         let mut conn = context::conn(ctx).await?;
         let row = notes::update(&mut conn, context::store(ctx)?, id, &body).await.map_err(AppError::from)?;
-        Ok(Note(row.ok_or_else(|| AppError::not_found("note", id, "id"))?))
+        Ok(Note(Arc::new(row.ok_or_else(|| AppError::not_found("note", id, "id"))?)))
     }
 
     /// Deletes a note.
