@@ -11,7 +11,10 @@
 //! | `WHALE_MAX_DEPTH` | deepest query | `12` |
 //! | `WHALE_MAX_COMPLEXITY` | costliest query (a list costs `first` × its selection) | `20000` |
 //! | `WHALE_QUERY_TIMEOUT_SECS` | longest a request may run | `30` |
-//! | `WHALE_METRICS_INTERVAL_SECS` | how often RFM breakpoints refresh and due refits run; 0 = never | `300` |
+//! | `WHALE_METRICS_INTERVAL_SECS` | how often RFM breakpoints refresh and due refits are queued; 0 = never | `300` |
+//! | `WHALE_WORKERS` | job workers inside `serve` (`whale-crm worker` runs them alone); 0 = none | `2` |
+//! | `WHALE_JOBS_POLL_MS` | how often idle workers look for due jobs besides being woken by NOTIFY | `2000` |
+//! | `WHALE_JOB_LEASE_SECS` | how long a claimed job stays a worker's without a heartbeat | `30` |
 
 use std::env;
 use std::str::FromStr;
@@ -46,6 +49,12 @@ pub struct LimitsConfig {
 pub struct JobsConfig {
     /// Seconds between metrics passes; 0 turns them off.
     pub metrics_interval_secs: u64,
+    /// Job workers in this process.
+    pub workers: usize,
+    /// Idle workers' polling interval (they are also woken by NOTIFY).
+    pub poll_ms: u64,
+    /// A claimed job's lease, renewed by its worker every third of it.
+    pub lease_secs: u64,
 }
 
 /// Everything the server needs.
@@ -90,7 +99,12 @@ impl LimitsConfig {
 
 impl JobsConfig {
     pub fn from_environment() -> anyhow::Result<Self> {
-        Ok(Self { metrics_interval_secs: var_or("WHALE_METRICS_INTERVAL_SECS", 300)? })
+        Ok(Self {
+            metrics_interval_secs: var_or("WHALE_METRICS_INTERVAL_SECS", 300)?,
+            workers: var_or("WHALE_WORKERS", 2)?,
+            poll_ms: var_or("WHALE_JOBS_POLL_MS", 2000)?.max(10),
+            lease_secs: var_or("WHALE_JOB_LEASE_SECS", 30)?.max(1),
+        })
     }
 }
 

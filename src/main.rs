@@ -23,6 +23,12 @@ enum Command {
         #[arg(long)]
         bind: Option<String>,
     },
+    /// Run job workers only (no HTTP), until SIGTERM; `serve` runs WHALE_WORKERS of its own.
+    Worker {
+        /// How many workers.
+        #[arg(long, default_value_t = 2)]
+        count: usize,
+    },
     /// Create the database if needed, apply pending migrations and exit.
     Migrate,
     /// Manage stores.
@@ -136,6 +142,7 @@ async fn main() -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(&config.http.bind).await?;
             server::serve(&config, listener, server::shutdown_signal()).await
         }
+        Command::Worker { count } => server::work(&Config::from_environment()?, count, server::shutdown_signal()).await,
         Command::Migrate => {
             let config = DatabaseConfig::from_environment()?;
             let applied = db::migrate::run(&config.url).await?;

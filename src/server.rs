@@ -9,6 +9,8 @@ use axum::Router;
 use std::future::Future;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 /// Applies pending migrations and builds the router and its pool.
 pub async fn prepare(config: &Config) -> anyhow::Result<(Router, DbPool)> {
@@ -30,11 +32,42 @@ pub async fn prepare(config: &Config) -> anyhow::Result<(Router, DbPool)> {
 pub async fn serve(config: &Config, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
     let (router, pool) = prepare(config).await?;
     if config.jobs.metrics_interval_secs > 0 {
-        jobs::metrics::spawn(pool, Duration::from_secs(config.jobs.metrics_interval_secs));
+        jobs::metrics::spawn(pool.clone(), Duration::from_secs(config.jobs.metrics_interval_secs));
     }
-    tracing::info!(address = %listener.local_addr()?, "listening; GraphiQL at /graphql");
+    let (stop, stopped) = watch::channel(false);
+    let workers = start_workers(config, &pool, config.jobs.workers, &stopped);
+    tracing::info!(address = %listener.local_addr()?, workers = workers.len(), "listening; GraphiQL at /graphql");
     axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
+    stop_workers(&stop, workers).await;
     Ok(())
+}
+
+/// Runs job workers only (`whale-crm worker`) until `shutdown` resolves.
+pub async fn work(config: &Config, count: usize, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    db::migrate::run(&config.database.url).await?;
+    let pool = db::connect_pool(&config.database)?;
+    let (stop, stopped) = watch::channel(false);
+    let workers = start_workers(config, &pool, count.max(1), &stopped);
+    tracing::info!(workers = workers.len(), "job workers running");
+    shutdown.await;
+    stop_workers(&stop, workers).await;
+    Ok(())
+}
+
+/// Starts `count` job workers and the NOTIFY listener that wakes them.
+pub fn start_workers(config: &Config, pool: &DbPool, count: usize, stopped: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+    if count == 0 {
+        return Vec::new();
+    }
+    let wakeups = jobs::wakeups::spawn(config.database.url.clone());
+    jobs::worker::spawn(pool, count, &jobs::worker::Settings::from(&config.jobs), &wakeups, stopped)
+}
+
+/// Lets the workers finish their current jobs (for up to 30 s; a job cut short is taken over by
+/// another worker once its lease runs out).
+async fn stop_workers(stop: &watch::Sender<bool>, workers: Vec<JoinHandle<()>>) {
+    let _ = stop.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(30), futures_util::future::join_all(workers)).await;
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

@@ -155,6 +155,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    jobs (id) {
+        id -> Uuid,
+        store_id -> Uuid,
+        kind -> Text,
+        payload -> Jsonb,
+        dedupe_key -> Nullable<Text>,
+        state -> Text,
+        attempts -> Int4,
+        max_attempts -> Int4,
+        run_at -> Timestamptz,
+        locked_by -> Nullable<Text>,
+        locked_until -> Nullable<Timestamptz>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(api_keys -> stores (store_id));
 diesel::allow_tables_to_appear_in_same_query!(
     stores,
@@ -166,5 +185,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     rfm_breakpoints,
     metrics_models,
     segments,
-    segment_members
+    segment_members,
+    jobs
 );

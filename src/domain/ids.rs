@@ -79,6 +79,10 @@ public_id!(
     /// A customer segment.
     SegmentId, "seg_"
 );
+public_id!(
+    /// A background job.
+    JobId, "job_"
+);
 
 #[cfg(test)]
 mod tests {

@@ -1,10 +1,14 @@
-//! Keeping each store's metrics state current: RFM breakpoints refreshed on every pass, and the
-//! BG/NBD and Gamma-Gamma models refitted when enough new orders arrived (10% more than the last
-//! fit used, and at least 10) or the fit is a day old. Fits run on the blocking pool.
+//! Keeping each store's metrics state current: RFM breakpoints refreshed on every pass, and a
+//! refit of the BG/NBD and Gamma-Gamma models queued (a `metrics.refit` job, run by whichever
+//! worker claims it) when enough new orders arrived (10% more than the last fit used, and at least
+//! 10) or the fit is a day old. Fits run on the blocking pool. The pass also prunes jobs finished
+//! more than a week ago.
 
 use crate::db::DbPool;
 use crate::db::metrics::{self, ModelRow};
-use crate::domain::ids::StoreId;
+use crate::db::jobs::{self, NewJob};
+use crate::domain::ids::{JobId, StoreId};
+use super::JobKind;
 use crate::domain::metrics::fit_store;
 use chrono::Utc;
 use diesel_async::AsyncPgConnection;
@@ -28,6 +32,7 @@ pub fn spawn(pool: DbPool, interval: Duration) -> tokio::task::JoinHandle<()> {
 /// One pass over every store with orders.
 pub async fn pass(pool: DbPool) -> anyhow::Result<()> {
     let mut conn = pool.get().await?;
+    jobs::prune(&mut conn, 7).await?;
     for (store, orders, used) in metrics::stores_with_orders(&mut conn).await? {
         let store = StoreId(store);
         metrics::refresh_breakpoints(&mut conn, store).await?;
@@ -35,10 +40,24 @@ pub async fn pass(pool: DbPool) -> anyhow::Result<()> {
         let stale = state.model.as_ref().and_then(|m| m.fitted_at).is_none_or(|t| Utc::now() - t > chrono::Duration::days(1));
         let grown = used.is_none_or(|used| orders >= used + (used / 10).max(10));
         if stale || grown {
-            refit(&mut conn, store).await?;
+            enqueue_refit(&mut conn, store).await?;
         }
     }
     Ok(())
+}
+
+/// Queues a refit of the store's models (or returns the one already queued).
+pub async fn enqueue_refit(conn: &mut AsyncPgConnection, store: StoreId) -> diesel::QueryResult<JobId> {
+    let kind = JobKind::MetricsRefit;
+    let job = NewJob {
+        store,
+        kind: kind.as_str(),
+        payload: serde_json::json!({}),
+        dedupe_key: Some("refit".into()),
+        max_attempts: kind.max_attempts(),
+        run_at: None,
+    };
+    jobs::enqueue(conn, &job).await
 }
 
 /// Fits the store's models now from all its buying customers, saves the fit and refreshes the

@@ -23,7 +23,7 @@ pub fn test_config() -> Config {
             query_timeout_secs: 30,
         },
         limits: LimitsConfig { max_depth: 12, max_complexity: 20_000 },
-        jobs: JobsConfig { metrics_interval_secs: 0 },
+        jobs: JobsConfig { metrics_interval_secs: 0, workers: 2, poll_ms: 200, lease_secs: 3 },
     }
 }
 
@@ -44,7 +44,12 @@ impl TestApp {
         let _ = tracing_subscriber::fmt().with_env_filter("warn,whale_crm=info").with_test_writer().try_init();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let (router, _pool) = whale_crm::server::prepare(&config).await.expect("server prepares");
+        let (router, pool) = whale_crm::server::prepare(&config).await.expect("server prepares");
+        // Workers run until the test's runtime ends (a job cut short is taken over when its
+        // lease runs out, by another test's workers).
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        std::mem::forget(stop);
+        whale_crm::server::start_workers(&config, &pool, config.jobs.workers, &stopped);
         tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
         let (store, key) = new_store("test store", false).await;
         Self { addr, client: reqwest::Client::new(), store, key }

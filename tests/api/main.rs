@@ -10,6 +10,7 @@ mod customers_update;
 mod helpers;
 mod http;
 mod isolation;
+mod jobs;
 mod leaf;
 mod limits;
 mod metrics;

@@ -2,12 +2,19 @@
 //! and whether they are in use.
 
 use super::models_of;
-use crate::db::metrics::{self, ModelRow, StoreMetricsState};
+use crate::db::metrics::{self, StoreMetricsState};
 use crate::error::AppError;
 use crate::graphql::context;
 use crate::graphql::metrics::types::MetricsMethod;
 use crate::graphql::scalars::Timestamp;
-use crate::jobs;
+use crate::db::{self, DbPool};
+use crate::domain::ids::StoreId;
+use crate::jobs::{self, JobKind};
+use diesel_async::AsyncPgConnection;
+use std::time::Duration;
+
+/// How long `refitMetricsModel` waits for its fit (well inside the request timeout).
+const REFIT_WAIT: Duration = Duration::from_secs(20);
 use async_graphql::{Context, Object, Result, SimpleObject};
 
 /// BG/NBD parameters (Fader, Hardie & Lee 2005), time in days.
@@ -43,7 +50,19 @@ pub struct GammaGammaParameters {
 }
 
 /// A store's metrics model: how churn risk and predicted value are computed.
-pub struct MetricsModel(StoreMetricsState);
+pub struct MetricsModel {
+    state: StoreMetricsState,
+    refit_pending: bool,
+}
+
+impl MetricsModel {
+    async fn load(conn: &mut AsyncPgConnection, store: StoreId) -> Result<Self, AppError> {
+        Ok(Self {
+            state: metrics::state(conn, store).await?,
+            refit_pending: db::jobs::pending(conn, store, JobKind::MetricsRefit.as_str()).await?,
+        })
+    }
+}
 
 /// A store's metrics model: how churn risk and predicted value are computed.
 #[Object]
@@ -51,18 +70,23 @@ impl MetricsModel {
     /// MODEL when the fitted models are in use, FALLBACK before the store has enough data (or
     /// while the last fit did not converge).
     async fn method(&self) -> MetricsMethod {
-        if self.0.model.as_ref().and_then(models_of).is_some() { MetricsMethod::Model } else { MetricsMethod::Fallback }
+        if self.state.model.as_ref().and_then(models_of).is_some() { MetricsMethod::Model } else { MetricsMethod::Fallback }
+    }
+    /// Whether a refit is queued or running (the fields describe the last finished fit until it
+    /// ends).
+    async fn refit_pending(&self) -> bool {
+        self.refit_pending
     }
     /// Why the fallback is in use, when it is.
     async fn fallback_reason(&self) -> Option<String> {
-        match &self.0.model {
+        match &self.state.model {
             None => Some("no fit yet: the first runs in the background once the store has orders".into()),
             Some(m) => m.fallback_reason.clone(),
         }
     }
     /// The BG/NBD fit, when there is one.
     async fn bg_nbd(&self) -> Option<BgNbdParameters> {
-        let m = self.0.model.as_ref()?;
+        let m = self.state.model.as_ref()?;
         Some(BgNbdParameters {
             r: m.bgnbd_r?,
             alpha: m.bgnbd_alpha?,
@@ -75,32 +99,32 @@ impl MetricsModel {
     }
     /// The Gamma-Gamma fit, when there is one.
     async fn gamma_gamma(&self) -> Option<GammaGammaParameters> {
-        let m = self.0.model.as_ref()?;
+        let m = self.state.model.as_ref()?;
         Some(GammaGammaParameters { p: m.gamma_gamma_p?, q: m.gamma_gamma_q?, v: m.gamma_gamma_v?, converged: m.gamma_gamma_converged })
     }
     /// Customers with at least one order the fit used.
     async fn customers_used(&self) -> i32 {
-        self.0.model.as_ref().map_or(0, |m| m.customers_used)
+        self.state.model.as_ref().map_or(0, |m| m.customers_used)
     }
     /// Of those, customers with a repeat purchase day.
     async fn repeat_customers_used(&self) -> i32 {
-        self.0.model.as_ref().map_or(0, |m| m.repeat_customers_used)
+        self.state.model.as_ref().map_or(0, |m| m.repeat_customers_used)
     }
     /// Orders behind the fit.
     async fn orders_used(&self) -> i64 {
-        self.0.model.as_ref().map_or(0, |m| m.orders_used)
+        self.state.model.as_ref().map_or(0, |m| m.orders_used)
     }
     /// The last UTC day of data the fit saw (ISO date).
     async fn observed_until(&self) -> Option<String> {
-        self.0.model.as_ref()?.observed_until.map(|d| d.to_string())
+        self.state.model.as_ref()?.observed_until.map(|d| d.to_string())
     }
     /// When the fit ran.
     async fn fitted_at(&self) -> Option<Timestamp> {
-        self.0.model.as_ref()?.fitted_at.map(Timestamp)
+        self.state.model.as_ref()?.fitted_at.map(Timestamp)
     }
     /// How long the fit took, in milliseconds.
     async fn fit_duration_ms(&self) -> Option<i32> {
-        self.0.model.as_ref()?.fit_duration_ms
+        self.state.model.as_ref()?.fit_duration_ms
     }
 }
 
@@ -114,7 +138,7 @@ impl MetricsQuery {
     /// in use.
     async fn metrics_model(&self, ctx: &Context<'_>) -> Result<MetricsModel> {
         let mut conn = context::conn(ctx).await?;
-        Ok(MetricsModel(metrics::state(&mut conn, context::store(ctx)?).await.map_err(AppError::from)?))
+        Ok(MetricsModel::load(&mut conn, context::store(ctx)?).await?)
     }
 }
 
@@ -125,12 +149,17 @@ pub struct MetricsMutation;
 #[Object]
 impl MetricsMutation {
     /// Refits the store's models now (and refreshes the RFM breakpoints) instead of waiting for
-    /// the background refit.
+    /// the background refit. The fit runs as a job; this waits up to 20 seconds for it and
+    /// returns the model — a larger store's fit goes on in the background, with `refitPending`
+    /// true until it ends. A refit already queued is not queued twice.
     async fn refit_metrics_model(&self, ctx: &Context<'_>) -> Result<MetricsModel> {
         let store = context::store(ctx)?;
+        let job = {
+            let mut conn = context::conn(ctx).await?;
+            jobs::metrics::enqueue_refit(&mut conn, store).await.map_err(AppError::from)?
+        };
+        jobs::wait_until_finished(ctx.data::<DbPool>()?, job, REFIT_WAIT).await.map_err(AppError::Internal)?;
         let mut conn = context::conn(ctx).await?;
-        let model: ModelRow = jobs::metrics::refit(&mut conn, store).await.map_err(AppError::Internal)?;
-        let state = metrics::state(&mut conn, store).await.map_err(AppError::from)?;
-        Ok(MetricsModel(StoreMetricsState { model: Some(model), ..state }))
+        Ok(MetricsModel::load(&mut conn, store).await?)
     }
 }

@@ -1,0 +1,199 @@
+//! The jobs table: enqueue (deduplicated, announced with NOTIFY on commit), claim under a lease
+//! with `FOR UPDATE SKIP LOCKED`, renew the lease, and finish — every finishing write fenced by
+//! the claiming worker's id, so a worker that lost its lease cannot overwrite another's outcome.
+
+use super::prepared::Prepared;
+use crate::domain::ids::{JobId, StoreId};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Double, Int4, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+/// The channel workers LISTEN on; the payload is the job's kind.
+pub const CHANNEL: &str = "whale_jobs";
+
+/// A job to enqueue.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub store: StoreId,
+    pub kind: &'static str,
+    pub payload: serde_json::Value,
+    /// At most one queued job per store, kind and key: enqueuing another returns the queued one.
+    pub dedupe_key: Option<String>,
+    pub max_attempts: i32,
+    /// Not before this time (now when absent).
+    pub run_at: Option<DateTime<Utc>>,
+}
+
+/// A claimed job.
+#[derive(Queryable, Debug, Clone)]
+pub struct ClaimedJob {
+    pub id: uuid::Uuid,
+    pub store_id: uuid::Uuid,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    /// This claim included.
+    pub attempts: i32,
+    pub max_attempts: i32,
+}
+
+/// Where a job stands.
+#[derive(Queryable, Debug, Clone, PartialEq)]
+pub struct JobStatus {
+    pub state: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub run_at: DateTime<Utc>,
+}
+
+/// Enqueues `job` (in the caller's transaction, if any: the job exists, and workers hear of it,
+/// only if that transaction commits). Returns the new job's id, or the already queued one's.
+pub async fn enqueue(conn: &mut AsyncPgConnection, job: &NewJob) -> QueryResult<JobId> {
+    // A concurrent enqueue of the same key may commit between our insert and our look-up, or a
+    // worker may claim the queued job in between: a few rounds settle it.
+    for _ in 0..3 {
+        let inserted: Option<uuid::Uuid> = Prepared::<SqlUuid>::default()
+            .sql("INSERT INTO jobs (id, store_id, kind, payload, dedupe_key, max_attempts, run_at) VALUES (")
+            .bind::<SqlUuid, _>(JobId::generate().0)
+            .sql(", ")
+            .bind::<SqlUuid, _>(job.store.0)
+            .sql(", ")
+            .bind::<Text, _>(job.kind)
+            .sql(", ")
+            .bind::<Jsonb, _>(job.payload.clone())
+            .sql(", ")
+            .bind::<Nullable<Text>, _>(job.dedupe_key.clone())
+            .sql(", ")
+            .bind::<Int4, _>(job.max_attempts)
+            .sql(", coalesce(")
+            .bind::<Nullable<Timestamptz>, _>(job.run_at)
+            .sql(
+                ", now())) ON CONFLICT (store_id, kind, dedupe_key) WHERE state = 'queued' AND dedupe_key IS NOT NULL \
+                 DO NOTHING RETURNING id",
+            )
+            .get_result(conn)
+            .await
+            .optional()?;
+        if let Some(id) = inserted {
+            diesel::select(diesel::dsl::sql::<Text>("pg_notify(").bind::<Text, _>(CHANNEL).sql(", ").bind::<Text, _>(job.kind).sql(")::text"))
+                .execute(conn)
+                .await?;
+            return Ok(JobId(id));
+        }
+        use super::schema::jobs;
+        let queued: Option<uuid::Uuid> = jobs::table
+            .filter(jobs::store_id.eq(job.store.0).and(jobs::kind.eq(job.kind)).and(jobs::state.eq("queued")))
+            .filter(jobs::dedupe_key.eq(job.dedupe_key.as_deref()))
+            .select(jobs::id)
+            .first(conn)
+            .await
+            .optional()?;
+        if let Some(id) = queued {
+            return Ok(JobId(id));
+        }
+    }
+    Err(diesel::result::Error::QueryBuilderError("could not enqueue a deduplicated job".into()))
+}
+
+/// Claims up to `limit` due jobs of `kinds` for `worker` — queued ones whose time has come, and
+/// running ones whose lease ran out — leasing each for `lease_secs`. (A worker names the kinds it
+/// can run, so during a rolling upgrade an older worker leaves a newer kind to newer workers.)
+pub async fn claim(conn: &mut AsyncPgConnection, worker: &str, kinds: &[&str], lease_secs: f64, limit: i32) -> QueryResult<Vec<ClaimedJob>> {
+    let kinds: Vec<String> = kinds.iter().map(|k| (*k).to_owned()).collect();
+    Prepared::<(SqlUuid, SqlUuid, Text, Jsonb, Int4, Int4)>::default()
+        .sql("UPDATE jobs j SET state = 'running', attempts = j.attempts + 1, locked_by = ")
+        .bind::<Text, _>(worker.to_owned())
+        .sql(", locked_until = now() + make_interval(secs => ")
+        .bind::<Double, _>(lease_secs)
+        .sql(
+            ") FROM (SELECT id FROM jobs \
+               WHERE ((state = 'queued' AND run_at <= now()) OR (state = 'running' AND locked_until < now())) \
+                 AND kind = ANY(",
+        )
+        .bind::<Array<Text>, _>(kinds)
+        .sql(") ORDER BY run_at, id LIMIT ")
+        .bind::<Int4, _>(limit)
+        .sql(
+            " FOR UPDATE SKIP LOCKED) due WHERE j.id = due.id \
+             RETURNING j.id, j.store_id, j.kind, j.payload, j.attempts, j.max_attempts",
+        )
+        .load(conn)
+        .await
+}
+
+/// Extends `worker`'s lease on a job; false when the lease is no longer its own.
+pub async fn renew(conn: &mut AsyncPgConnection, id: JobId, worker: &str, lease_secs: f64) -> QueryResult<bool> {
+    let n = Prepared::<()>::default()
+        .sql("UPDATE jobs SET locked_until = now() + make_interval(secs => ")
+        .bind::<Double, _>(lease_secs)
+        .sql(") WHERE id = ")
+        .bind::<SqlUuid, _>(id.0)
+        .sql(" AND state = 'running' AND locked_by = ")
+        .bind::<Text, _>(worker.to_owned())
+        .execute(conn)
+        .await?;
+    Ok(n == 1)
+}
+
+/// Marks a job done; false (nothing written) when `worker` no longer holds it.
+pub async fn succeed(conn: &mut AsyncPgConnection, id: JobId, worker: &str) -> QueryResult<bool> {
+    let n = Prepared::<()>::default()
+        .sql("UPDATE jobs SET state = 'succeeded', finished_at = now(), locked_by = NULL, locked_until = NULL, last_error = NULL WHERE id = ")
+        .bind::<SqlUuid, _>(id.0)
+        .sql(" AND state = 'running' AND locked_by = ")
+        .bind::<Text, _>(worker.to_owned())
+        .execute(conn)
+        .await?;
+    Ok(n == 1)
+}
+
+/// Records a failed attempt: queued again at `retry_at`, or failed for good when `None`.
+pub async fn fail(conn: &mut AsyncPgConnection, id: JobId, worker: &str, error: &str, retry_at: Option<DateTime<Utc>>) -> QueryResult<bool> {
+    let n = Prepared::<()>::default()
+        .sql("UPDATE jobs SET state = CASE WHEN ")
+        .bind::<Nullable<Timestamptz>, _>(retry_at)
+        .sql("::timestamptz IS NULL THEN 'failed' ELSE 'queued' END, run_at = coalesce(")
+        .bind::<Nullable<Timestamptz>, _>(retry_at)
+        .sql(", run_at), finished_at = CASE WHEN ")
+        .bind::<Nullable<Timestamptz>, _>(retry_at)
+        .sql("::timestamptz IS NULL THEN now() END, locked_by = NULL, locked_until = NULL, last_error = ")
+        .bind::<Text, _>(error.to_owned())
+        .sql(" WHERE id = ")
+        .bind::<SqlUuid, _>(id.0)
+        .sql(" AND state = 'running' AND locked_by = ")
+        .bind::<Text, _>(worker.to_owned())
+        .execute(conn)
+        .await?;
+    Ok(n == 1)
+}
+
+/// A job's state.
+pub async fn status(conn: &mut AsyncPgConnection, id: JobId) -> QueryResult<Option<JobStatus>> {
+    use super::schema::jobs;
+    jobs::table
+        .find(id.0)
+        .select((jobs::state, jobs::attempts, jobs::last_error, jobs::run_at))
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Whether the store has a queued or running job of `kind`.
+pub async fn pending(conn: &mut AsyncPgConnection, store: StoreId, kind: &str) -> QueryResult<bool> {
+    use super::schema::jobs;
+    diesel::select(diesel::dsl::exists(
+        jobs::table.filter(jobs::store_id.eq(store.0).and(jobs::kind.eq(kind)).and(jobs::state.eq_any(["queued", "running"]))),
+    ))
+    .get_result(conn)
+    .await
+}
+
+/// Deletes jobs finished more than `days` ago; returns how many.
+pub async fn prune(conn: &mut AsyncPgConnection, days: i32) -> QueryResult<usize> {
+    Prepared::<()>::default()
+        .sql("DELETE FROM jobs WHERE state IN ('succeeded', 'failed') AND finished_at < now() - make_interval(days => ")
+        .bind::<Int4, _>(days)
+        .sql(")")
+        .execute(conn)
+        .await
+}
