@@ -81,10 +81,12 @@ impl Worker {
                 let pool = self.pool.clone();
                 let claimed = job.clone();
                 // Its own task, so a panic is an outcome like an error.
-                let work = tokio::spawn(async move { run(&pool, kind, &claimed).await });
+                let mut work = tokio::spawn(async move { run(&pool, kind, &claimed).await });
                 tokio::select! {
-                    joined = work => joined.unwrap_or_else(|panic| Err(anyhow::anyhow!("the job panicked: {panic}"))),
+                    joined = &mut work => joined.unwrap_or_else(|panic| Err(anyhow::anyhow!("the job panicked: {panic}"))),
                     lost = self.keep_lease(id) => {
+                        // the new holder runs it; stop this run at its next await
+                        work.abort();
                         tracing::warn!(worker = %self.id, job = %id, kind = %job.kind, error = format!("{lost:#}"), "lost the job's lease; another worker will take it over");
                         return;
                     }
