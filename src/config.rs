@@ -15,9 +15,11 @@
 //! | `WHALE_WORKERS` | job workers inside `serve` (`whale-crm worker` runs them alone); 0 = none | `2` |
 //! | `WHALE_JOBS_POLL_MS` | how often idle workers look for due jobs besides being woken by NOTIFY | `2000` |
 //! | `WHALE_JOB_LEASE_SECS` | how long a claimed job stays a worker's without a heartbeat | `30` |
+//! | `WHALE_SECRET` | the server's secret (≥ 32 characters), the same on every instance: keys erasure proofs | random per process, with a warning |
 
 use std::env;
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// Database settings.
 #[derive(Debug, Clone)]
@@ -57,6 +59,32 @@ pub struct JobsConfig {
     pub lease_secs: u64,
 }
 
+/// The server's secret, shared by every instance: it keys erasure proofs.
+#[derive(Clone)]
+pub struct ServerSecret(pub Arc<[u8]>);
+
+impl std::fmt::Debug for ServerSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServerSecret(..)")
+    }
+}
+
+impl ServerSecret {
+    /// Shortest accepted `WHALE_SECRET`.
+    pub const MIN_CHARS: usize = 32;
+
+    pub fn from_environment() -> anyhow::Result<Self> {
+        match env::var("WHALE_SECRET") {
+            Ok(secret) if secret.chars().count() >= Self::MIN_CHARS => Ok(Self(Arc::from(secret.into_bytes()))),
+            Ok(_) => anyhow::bail!("WHALE_SECRET must be at least {} characters", Self::MIN_CHARS),
+            Err(_) => {
+                tracing::warn!("WHALE_SECRET is not set: using a random secret, so erasure proofs made by this process cannot be checked by another or after a restart");
+                Ok(Self(Arc::from(rand::random::<[u8; 32]>().to_vec())))
+            }
+        }
+    }
+}
+
 /// Everything the server needs.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -64,6 +92,7 @@ pub struct Config {
     pub http: HttpConfig,
     pub limits: LimitsConfig,
     pub jobs: JobsConfig,
+    pub secret: ServerSecret,
 }
 
 /// The database URL used when `DATABASE_URL` is not set.
@@ -115,6 +144,7 @@ impl Config {
             http: HttpConfig::from_environment()?,
             limits: LimitsConfig::from_environment()?,
             jobs: JobsConfig::from_environment()?,
+            secret: ServerSecret::from_environment()?,
         })
     }
 }

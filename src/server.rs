@@ -20,7 +20,7 @@ pub async fn prepare(config: &Config) -> anyhow::Result<(Router, DbPool)> {
     }
     let pool = db::connect_pool(&config.database)?;
     let state = AppState {
-        api: graphql::api(pool.clone(), &config.limits),
+        api: graphql::api(pool.clone(), config.secret.clone(), &config.limits),
         pool: pool.clone(),
         max_body_bytes: config.http.max_body_bytes,
         query_timeout: Duration::from_secs(config.http.query_timeout_secs),

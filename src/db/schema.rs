@@ -174,6 +174,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    data_requests (store_id, id) {
+        store_id -> Uuid,
+        id -> Uuid,
+        customer_id -> Uuid,
+        kind -> Text,
+        format -> Nullable<Text>,
+        status -> Text,
+        reason -> Nullable<Text>,
+        notify_customer -> Bool,
+        email_hash -> Nullable<Text>,
+        job_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        started_at -> Nullable<Timestamptz>,
+        completed_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(api_keys -> stores (store_id));
 diesel::allow_tables_to_appear_in_same_query!(
     stores,
@@ -186,5 +204,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     metrics_models,
     segments,
     segment_members,
-    jobs
+    jobs,
+    data_requests
 );

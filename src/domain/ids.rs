@@ -83,6 +83,10 @@ public_id!(
     /// A background job.
     JobId, "job_"
 );
+public_id!(
+    /// A GDPR/CCPA data request (erasure or export).
+    DataRequestId, "dreq_"
+);
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,7 @@ pub mod address;
 pub mod api_key;
 pub mod btyd;
 pub mod customer;
+pub mod data_request;
 pub mod email;
 pub mod ids;
 pub mod input_error;

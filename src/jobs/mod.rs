@@ -9,9 +9,9 @@ pub mod metrics;
 pub mod wakeups;
 pub mod worker;
 
-use crate::db::DbPool;
+use crate::db::{self, DbPool};
 use crate::db::jobs::{self, ClaimedJob};
-use crate::domain::ids::{JobId, StoreId};
+use crate::domain::ids::{DataRequestId, JobId, StoreId};
 use rand::Rng;
 use std::time::Duration;
 
@@ -20,16 +20,19 @@ use std::time::Duration;
 pub enum JobKind {
     /// Refit a store's metrics models (payload: none).
     MetricsRefit,
+    /// Carry out an erasure request (payload: `{"request": "dreq_..."}`).
+    DataRequestErasure,
 }
 
 impl JobKind {
     /// Every kind.
-    pub const ALL: [JobKind; 1] = [JobKind::MetricsRefit];
+    pub const ALL: [JobKind; 2] = [JobKind::MetricsRefit, JobKind::DataRequestErasure];
 
     /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::MetricsRefit => "metrics.refit",
+            Self::DataRequestErasure => "data_request.erasure",
         }
     }
 
@@ -42,6 +45,7 @@ impl JobKind {
     pub fn max_attempts(self) -> i32 {
         match self {
             Self::MetricsRefit => 5,
+            Self::DataRequestErasure => 10,
         }
     }
 
@@ -50,6 +54,7 @@ impl JobKind {
     pub fn backoff(self, attempts: i32) -> Duration {
         let (first, cap) = match self {
             Self::MetricsRefit => (Duration::from_secs(10), Duration::from_secs(3600)),
+            Self::DataRequestErasure => (Duration::from_secs(5), Duration::from_secs(3600)),
         };
         let doubled = first.saturating_mul(1 << attempts.clamp(1, 20).saturating_sub(1) as u32).min(cap);
         doubled.mul_f64(rand::rng().random_range(0.8..1.2))
@@ -84,7 +89,30 @@ pub async fn run(pool: &DbPool, kind: JobKind, job: &ClaimedJob) -> anyhow::Resu
             metrics::refit(&mut conn, store).await?;
             Ok(())
         }
+        JobKind::DataRequestErasure => {
+            let request = data_request_of(job)?;
+            let mut conn = pool.get().await?;
+            db::data_requests::start(&mut conn, store, request).await?;
+            db::data_requests::erase(&mut conn, store, request).await?;
+            Ok(())
+        }
     }
+}
+
+/// After a job's last attempt failed: what it was for is marked failed.
+pub async fn give_up(pool: &DbPool, kind: JobKind, job: &ClaimedJob) -> anyhow::Result<()> {
+    match kind {
+        JobKind::MetricsRefit => Ok(()),
+        JobKind::DataRequestErasure => {
+            let mut conn = pool.get().await?;
+            Ok(db::data_requests::fail(&mut conn, StoreId(job.store_id), data_request_of(job)?).await?)
+        }
+    }
+}
+
+fn data_request_of(job: &ClaimedJob) -> anyhow::Result<DataRequestId> {
+    let id = job.payload.get("request").and_then(|v| v.as_str()).ok_or_else(|| anyhow::anyhow!("job payload names no request"))?;
+    DataRequestId::parse(id).map_err(|_| anyhow::anyhow!("job payload names a malformed request id"))
 }
 
 #[cfg(test)]

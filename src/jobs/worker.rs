@@ -130,7 +130,10 @@ impl Worker {
                 let retry_at = kind
                     .filter(|_| job.attempts < job.max_attempts)
                     .map(|kind| Utc::now() + chrono::Duration::from_std(kind.backoff(job.attempts)).unwrap_or_default());
-                jobs::fail(&mut conn, id, &self.id, &error, retry_at).await?;
+                let recorded = jobs::fail(&mut conn, id, &self.id, &error, retry_at).await?;
+                if let (true, None, Some(kind)) = (recorded, retry_at, kind) {
+                    super::give_up(&self.pool, kind, job).await?;
+                }
                 match retry_at {
                     Some(at) => tracing::warn!(job = %id, kind = %job.kind, attempt = job.attempts, retry_at = %at, error, "job failed; will retry"),
                     None => tracing::error!(job = %id, kind = %job.kind, attempts = job.attempts, error, "job failed for good"),

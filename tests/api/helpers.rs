@@ -4,7 +4,10 @@
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
-use whale_crm::config::{Config, DatabaseConfig, HttpConfig, JobsConfig, LimitsConfig};
+use whale_crm::config::{Config, DatabaseConfig, HttpConfig, JobsConfig, LimitsConfig, ServerSecret};
+
+/// The tests' server secret.
+pub const TEST_SECRET: &str = "test-secret-of-at-least-32-characters";
 use whale_crm::db::{api_keys, stores};
 use whale_crm::domain::ids::StoreId;
 
@@ -24,6 +27,7 @@ pub fn test_config() -> Config {
         },
         limits: LimitsConfig { max_depth: 12, max_complexity: 20_000 },
         jobs: JobsConfig { metrics_interval_secs: 0, workers: 2, poll_ms: 200, lease_secs: 3 },
+        secret: ServerSecret(TEST_SECRET.as_bytes().into()),
     }
 }
 

@@ -1,0 +1,57 @@
+//! `dataRequest` and `dataRequests`.
+
+use super::types::{DataRequest, DataRequestConnection, DataRequestStatus, DataRequestType};
+use crate::db::data_requests::{self, Filter};
+use crate::domain::ids::DataRequestId;
+use crate::error::AppError;
+use crate::graphql::activity::connection::TimeCursor;
+use crate::graphql::context;
+use crate::graphql::customers::query::customer_id;
+use crate::graphql::pagination::{PageInfo, list_cost, page_size};
+use async_graphql::{Context, ID, Object, Result};
+
+/// Data protection queries.
+#[derive(Default)]
+pub struct DataRequestQuery;
+
+#[Object]
+impl DataRequestQuery {
+    /// A data request by id; null when there is none in this store.
+    async fn data_request(&self, ctx: &Context<'_>, #[graphql(desc = "The request's id (`dreq_...`).")] id: ID) -> Result<Option<DataRequest>> {
+        let id = DataRequestId::parse(&id).map_err(|e| AppError::bad_input("id", e.to_string()))?;
+        let mut conn = context::conn(ctx).await?;
+        Ok(data_requests::find(&mut conn, context::store(ctx)?, id).await.map_err(AppError::from)?.map(DataRequest))
+    }
+
+    /// The store's data requests, newest first.
+    #[graphql(complexity = "list_cost(first, child_complexity)")]
+    async fn data_requests(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only requests about this customer.")] customer_id: Option<ID>,
+        #[graphql(name = "type", desc = "Only requests of this type.")] request_type: Option<DataRequestType>,
+        #[graphql(desc = "Only requests in this status.")] status: Option<DataRequestStatus>,
+        #[graphql(desc = "Page size, 0 to 250 (default 25).")] first: Option<i32>,
+        #[graphql(desc = "Continue after this cursor (`pageInfo.endCursor`).")] after: Option<String>,
+    ) -> Result<DataRequestConnection> {
+        let first = page_size(first)?;
+        let position = TimeCursor::parse("after", after.as_deref())?;
+        let filter = Filter {
+            customer: customer_id.as_ref().map(|id| self::customer_id("customerId", id)).transpose()?,
+            kind: request_type.map(Into::into),
+            status: status.map(DataRequestStatus::as_str),
+        };
+        let mut conn = context::conn(ctx).await?;
+        let mut rows = data_requests::list(&mut conn, context::store(ctx)?, &filter, position, first + 1).await.map_err(AppError::from)?;
+        let has_next_page = rows.len() as i64 > first;
+        rows.truncate(first as usize);
+        let cursor = |r: &data_requests::DataRequest| TimeCursor::encode(r.row.created_at, r.row.id);
+        let page_info = PageInfo {
+            has_next_page,
+            has_previous_page: position.is_some(),
+            start_cursor: rows.first().map(cursor),
+            end_cursor: rows.last().map(cursor),
+        };
+        Ok(DataRequestConnection { nodes: rows.into_iter().map(DataRequest).collect(), page_info })
+    }
+}

@@ -1,0 +1,132 @@
+//! `DataRequest` and its enums.
+
+use crate::db::data_requests::DataRequest as Stored;
+use crate::domain::data_request::DataRequestKind;
+use crate::domain::ids::{CustomerId, DataRequestId};
+use crate::graphql::pagination::PageInfo;
+use crate::graphql::scalars::Timestamp;
+use async_graphql::{Enum, ID, Object, SimpleObject};
+use chrono::{Duration, Utc};
+
+/// What the customer asked for.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataRequestType {
+    /// Remove every piece of the customer's personal data (GDPR art. 17, CCPA deletion).
+    Erasure,
+}
+
+impl From<DataRequestType> for DataRequestKind {
+    fn from(t: DataRequestType) -> Self {
+        match t {
+            DataRequestType::Erasure => Self::Erasure,
+        }
+    }
+}
+
+/// Where a request stands.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataRequestStatus {
+    /// Accepted, waiting for a worker.
+    Pending,
+    /// Being carried out.
+    Processing,
+    /// Done.
+    Completed,
+    /// Given up after repeated failures (logged as an error for the operators).
+    Failed,
+}
+
+impl DataRequestStatus {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::Processing => "PROCESSING",
+            Self::Completed => "COMPLETED",
+            Self::Failed => "FAILED",
+        }
+    }
+
+    fn from_stored(text: &str) -> Self {
+        [Self::Pending, Self::Processing, Self::Completed, Self::Failed].into_iter().find(|s| s.as_str() == text).unwrap_or(Self::Failed)
+    }
+}
+
+/// How long a request's job takes once a worker has it, at most, in the estimate.
+const EXPECTED_RUN: Duration = Duration::seconds(30);
+
+/// A GDPR/CCPA request about one customer.
+pub struct DataRequest(pub Stored);
+
+/// A GDPR/CCPA request about one customer.
+#[Object]
+impl DataRequest {
+    /// The request's id (`dreq_...`).
+    async fn id(&self) -> ID {
+        ID(DataRequestId(self.0.row.id).to_string())
+    }
+    /// The customer it is about (after an erasure, an id that resolves to nothing).
+    async fn customer_id(&self) -> ID {
+        ID(CustomerId(self.0.row.customer_id).to_string())
+    }
+    /// What was asked for.
+    #[graphql(name = "type")]
+    async fn request_type(&self) -> DataRequestType {
+        match DataRequestKind::from_stored(&self.0.row.kind) {
+            Some(DataRequestKind::Erasure) | None => DataRequestType::Erasure,
+        }
+    }
+    /// Where it stands: PENDING → PROCESSING → COMPLETED or FAILED.
+    async fn status(&self) -> DataRequestStatus {
+        DataRequestStatus::from_stored(&self.0.row.status)
+    }
+    /// Why it was made, as given. Cleared when an erasure of the customer completes (it may
+    /// name them).
+    async fn reason(&self) -> Option<&str> {
+        self.0.row.reason.as_deref()
+    }
+    /// Whether the store asked to have the customer told when it completes.
+    async fn notify_customer(&self) -> bool {
+        self.0.row.notify_customer
+    }
+    /// For an erasure: HMAC-SHA256 (hex) of the customer's lower-cased email under the server's
+    /// secret — the proof, without the address, that this customer was erased.
+    async fn email_hash(&self) -> Option<&str> {
+        self.0.row.email_hash.as_deref()
+    }
+    /// When it is expected to be done: its completion time once completed; while open, when its
+    /// job is next due (later after a failed attempt) plus the time a run takes; null if it
+    /// failed.
+    async fn estimated_completion(&self) -> Option<Timestamp> {
+        let row = &self.0.row;
+        match DataRequestStatus::from_stored(&row.status) {
+            DataRequestStatus::Completed => row.completed_at.map(Timestamp),
+            DataRequestStatus::Failed => None,
+            DataRequestStatus::Pending | DataRequestStatus::Processing => {
+                let due = self.0.job_run_at.unwrap_or(row.created_at).max(Utc::now());
+                Some(Timestamp(due + EXPECTED_RUN))
+            }
+        }
+    }
+    /// When it was made.
+    async fn created_at(&self) -> Timestamp {
+        Timestamp(self.0.row.created_at)
+    }
+    /// When a worker started on it.
+    async fn started_at(&self) -> Option<Timestamp> {
+        self.0.row.started_at.map(Timestamp)
+    }
+    /// When it completed (or failed for good).
+    async fn completed_at(&self) -> Option<Timestamp> {
+        self.0.row.completed_at.map(Timestamp)
+    }
+}
+
+/// A page of data requests, newest first.
+#[derive(SimpleObject)]
+pub struct DataRequestConnection {
+    /// The requests on this page.
+    pub nodes: Vec<DataRequest>,
+    /// Where this page sits in the list.
+    pub page_info: PageInfo,
+}

@@ -1,0 +1,159 @@
+//! GDPR/CCPA data requests: erasure end to end (checked against a full `pg_dump`), one open
+//! request per type, validation, read-only keys and isolation.
+
+use crate::helpers::*;
+use serde_json::{Value, json};
+use std::time::Duration;
+use whale_crm::domain::data_request::email_proof;
+
+const REQUEST: &str = "mutation($id: ID!, $input: DataRequestInput!) {
+  requestDataRemoval(customerId: $id, input: $input) { id customerId type status reason notifyCustomer emailHash estimatedCompletion createdAt completedAt }
+}";
+
+const READ: &str = "query($id: ID!) { dataRequest(id: $id) { id status reason emailHash startedAt completedAt estimatedCompletion } }";
+
+async fn wait_for_status(app: &TestApp, id: &str, status: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let body = app.gql(READ, json!({ "id": id })).await;
+        assert_no_errors(&body);
+        if body["data"]["dataRequest"]["status"] == status {
+            return body["data"]["dataRequest"].clone();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "request {id} never reached {status}: {body}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn pg_dump() -> String {
+    let out = std::process::Command::new("pg_dump").args(["--data-only", "--no-owner"]).arg(database_url()).output().expect("pg_dump runs");
+    assert!(out.status.success(), "pg_dump failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8 dump")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn erasure_removes_every_trace_of_the_customer_and_keeps_a_proof() {
+    let app = TestApp::spawn().await;
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let marker = |what: &str| format!("{what}{}", &tag[..12]);
+    let email = format!("{}@erase.example", marker("zed"));
+    let id = app
+        .create_customer(json!({
+            "email": email,
+            "firstName": marker("Zebedee"),
+            "lastName": marker("Quux"),
+            "phone": "+1 415 555 0199",
+            "tags": [marker("tag")],
+            "metadata": { "favourite": marker("meta") },
+            "addresses": [{ "line1": marker("Line"), "city": marker("City"), "country": "US" }]
+        }))
+        .await;
+    let keep = app.create_customer(json!({ "email": format!("{}@erase.example", marker("keep")) })).await;
+    let events = json!([
+        { "customerId": id, "event": { "type": "ORDER", "title": marker("Order"), "amount": 40.0, "orderId": marker("ord"), "properties": { "gift": marker("prop") } } },
+        { "customerId": id, "event": { "type": "SUPPORT", "title": marker("Chat"), "agent": "Sam" } },
+    ]);
+    assert_no_errors(&app.gql("mutation($e: [CustomerActivityInput!]!) { recordActivities(events: $e) { createdCount } }", json!({ "e": events })).await);
+    assert_no_errors(&app.gql("mutation($id: ID!, $b: String!) { addCustomerNote(customerId: $id, body: $b) { id } }", json!({ "id": id, "b": marker("Note") })).await);
+    let segment = app
+        .gql("mutation($input: SegmentCreateInput!) { createSegment(input: $input) { id memberCount } }", json!({ "input": { "name": "Watch", "type": "STATIC", "customerIds": [id, keep] } }))
+        .await;
+    assert_eq!(segment["data"]["createSegment"]["memberCount"], 2, "{segment}");
+    let segment_id = segment["data"]["createSegment"]["id"].as_str().unwrap().to_owned();
+    let phone_digits = "4155550199";
+    let markers = [email.clone(), marker("Zebedee"), marker("Quux"), marker("tag"), marker("meta"), marker("Line"), marker("City"), marker("Order"), marker("ord"), marker("prop"), marker("Chat"), marker("Note"), marker("Reason")];
+    let before = pg_dump();
+    for m in &markers[..12] {
+        assert!(before.contains(m.as_str()), "the dump holds {m} before the erasure");
+    }
+
+    let body = app.gql(REQUEST, json!({ "id": id, "input": { "type": "ERASURE", "reason": format!("asked by {}", marker("Reason")), "notifyCustomer": true } })).await;
+    assert_no_errors(&body);
+    let request = &body["data"]["requestDataRemoval"];
+    assert_eq!((request["type"].as_str(), request["customerId"].as_str(), request["notifyCustomer"].as_bool()), (Some("ERASURE"), Some(id.as_str()), Some(true)));
+    assert!(request["estimatedCompletion"].is_string(), "{request}");
+    let request_id = request["id"].as_str().unwrap().to_owned();
+    assert!(request_id.starts_with("dreq_"));
+
+    let done = wait_for_status(&app, &request_id, "COMPLETED").await;
+    assert_eq!(done["reason"], Value::Null, "the reason may name the customer: cleared");
+    assert_eq!(done["emailHash"], email_proof(TEST_SECRET.as_bytes(), &email));
+    assert!(done["startedAt"].is_string() && done["completedAt"].is_string());
+    assert_eq!(done["estimatedCompletion"], done["completedAt"]);
+
+    // the id resolves to nothing, everywhere
+    let gone = app.gql("query($id: ID!, $e: String!) { customer(id: $id) { id } customerByEmail(email: $e) { id } }", json!({ "id": id, "e": email })).await;
+    assert_eq!(gone["data"], json!({ "customer": null, "customerByEmail": null }));
+    let list = app.gql("{ customers(first: 50) { totalCount nodes { id } } }", json!({})).await;
+    assert_eq!(list["data"]["customers"]["nodes"], json!([{ "id": keep }]));
+    let members = app.gql("query($id: ID!) { segment(id: $id) { memberCount } }", json!({ "id": segment_id })).await;
+    assert_eq!(members["data"]["segment"]["memberCount"], 1);
+
+    let after = pg_dump();
+    for m in &markers {
+        assert!(!after.contains(m.as_str()), "the dump still holds {m}");
+    }
+    assert!(!after.contains(phone_digits) && !after.contains("+14155550199"), "the dump still holds the phone");
+    assert!(after.contains(&email_proof(TEST_SECRET.as_bytes(), &email)), "the proof is kept");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_open_request_is_returned_instead_of_a_second_one() {
+    let mut config = test_config();
+    config.jobs.workers = 0;
+    let app = TestApp::spawn_with(config).await;
+    let id = app.create_customer(json!({ "email": unique_email("dreq") })).await;
+    let first = app.gql(REQUEST, json!({ "id": id, "input": { "type": "ERASURE" } })).await;
+    let second = app.gql(REQUEST, json!({ "id": id, "input": { "type": "ERASURE", "reason": "again" } })).await;
+    assert_no_errors(&second);
+    assert_eq!(first["data"]["requestDataRemoval"]["id"], second["data"]["requestDataRemoval"]["id"]);
+    assert_eq!(second["data"]["requestDataRemoval"]["status"], "PENDING");
+    assert_eq!(second["data"]["requestDataRemoval"]["reason"], Value::Null, "the open request as it was");
+    let list = app.gql("query($c: ID!) { dataRequests(customerId: $c, type: ERASURE, status: PENDING) { nodes { id } pageInfo { hasNextPage } } }", json!({ "c": id })).await;
+    assert_eq!(list["data"]["dataRequests"]["nodes"].as_array().map(Vec::len), Some(1), "{list}");
+    // until a worker runs it, the customer is still there
+    let still = app.gql("query($id: ID!) { customer(id: $id) { id } }", json!({ "id": id })).await;
+    assert_eq!(still["data"]["customer"]["id"], id.as_str());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_requests_are_refused_and_leave_nothing_behind() {
+    let mut config = test_config();
+    config.jobs.workers = 0;
+    let app = TestApp::spawn_with(config).await;
+    let id = app.create_customer(json!({ "email": unique_email("dreq") })).await;
+    let cases = [
+        (json!({ "id": "cust_00000000000000000000000000000000", "input": { "type": "ERASURE" } }), "NOT_FOUND", "customerId"),
+        (json!({ "id": "nope", "input": { "type": "ERASURE" } }), "BAD_USER_INPUT", "customerId"),
+        (json!({ "id": id, "input": { "type": "ERASURE", "reason": "x".repeat(501) } }), "BAD_USER_INPUT", "input.reason"),
+    ];
+    for (variables, code, path) in cases {
+        let body = app.gql(REQUEST, variables).await;
+        assert_eq!((error_code(&body), error_path(&body)), (code.to_owned(), path.to_owned()), "{body}");
+    }
+    let (_, read_only) = {
+        let key = whale_crm::db::api_keys::issue(&mut connection().await, app.store, "reader", true).await.expect("key");
+        ((), key)
+    };
+    let body = app.gql_as(&read_only, REQUEST, json!({ "id": id, "input": { "type": "ERASURE" } })).await;
+    assert_eq!(error_code(&body), "FORBIDDEN");
+    let list = app.gql("{ dataRequests { nodes { id } } }", json!({})).await;
+    assert_eq!(list["data"]["dataRequests"]["nodes"], json!([]), "nothing was written");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn another_store_can_neither_request_nor_see_a_request() {
+    let mut config = test_config();
+    config.jobs.workers = 0;
+    let app = TestApp::spawn_with(config).await;
+    let (_, other_key) = new_store("other", false).await;
+    let id = app.create_customer(json!({ "email": unique_email("dreq") })).await;
+    let body = app.gql_as(&other_key, REQUEST, json!({ "id": id, "input": { "type": "ERASURE" } })).await;
+    assert_eq!(error_code(&body), "NOT_FOUND");
+    let mine = app.gql(REQUEST, json!({ "id": id, "input": { "type": "ERASURE" } })).await;
+    let request_id = mine["data"]["requestDataRemoval"]["id"].as_str().unwrap().to_owned();
+    let read = app.gql_as(&other_key, READ, json!({ "id": request_id })).await;
+    assert_eq!(read["data"]["dataRequest"], Value::Null);
+    let list = app.gql_as(&other_key, "{ dataRequests { nodes { id } } }", json!({})).await;
+    assert_eq!(list["data"]["dataRequests"]["nodes"], json!([]));
+}
