@@ -4,11 +4,11 @@
 //! 10) or the fit is a day old. Fits run on the blocking pool. The pass also prunes jobs finished
 //! more than a week ago.
 
-use crate::db::DbPool;
-use crate::db::metrics::{self, ModelRow};
-use crate::db::jobs::{self, NewJob};
-use crate::domain::ids::{JobId, StoreId};
 use super::JobKind;
+use crate::db::DbPool;
+use crate::db::jobs::{self, NewJob};
+use crate::db::metrics::{self, ModelRow};
+use crate::domain::ids::{JobId, StoreId};
 use crate::domain::metrics::fit_store;
 use chrono::Utc;
 use diesel_async::AsyncPgConnection;

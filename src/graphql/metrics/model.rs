@@ -3,19 +3,19 @@
 
 use super::models_of;
 use crate::db::metrics::{self, StoreMetricsState};
+use crate::db::{self, DbPool};
+use crate::domain::ids::StoreId;
 use crate::error::AppError;
 use crate::graphql::context;
 use crate::graphql::metrics::types::MetricsMethod;
 use crate::graphql::scalars::Timestamp;
-use crate::db::{self, DbPool};
-use crate::domain::ids::StoreId;
 use crate::jobs::{self, JobKind};
+use async_graphql::{Context, Object, Result, SimpleObject};
 use diesel_async::AsyncPgConnection;
 use std::time::Duration;
 
 /// How long `refitMetricsModel` waits for its fit (well inside the request timeout).
 const REFIT_WAIT: Duration = Duration::from_secs(20);
-use async_graphql::{Context, Object, Result, SimpleObject};
 
 /// BG/NBD parameters (Fader, Hardie & Lee 2005), time in days.
 #[derive(SimpleObject)]
