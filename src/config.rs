@@ -15,7 +15,8 @@
 //! | `WHALE_WORKERS` | job workers inside `serve` (`whale-crm worker` runs them alone); 0 = none | `2` |
 //! | `WHALE_JOBS_POLL_MS` | how often idle workers look for due jobs besides being woken by NOTIFY | `2000` |
 //! | `WHALE_JOB_LEASE_SECS` | how long a claimed job stays a worker's without a heartbeat | `30` |
-//! | `WHALE_SECRET` | the server's secret (≥ 32 characters), the same on every instance: keys erasure proofs | random per process, with a warning |
+//! | `WHALE_PUBLIC_URL` | the base URL clients reach the server at (download links point there) | `http://` + the bind address |
+//! | `WHALE_SECRET` | the server's secret (≥ 32 characters), the same on every instance: keys erasure proofs and signs download links | random per process, with a warning |
 
 use std::env;
 use std::str::FromStr;
@@ -37,6 +38,8 @@ pub struct HttpConfig {
     pub cors_origins: Vec<String>,
     pub max_body_bytes: usize,
     pub query_timeout_secs: u64,
+    /// The base URL clients reach this server at (download links point there).
+    pub public_url: String,
 }
 
 /// GraphQL query limits.
@@ -111,8 +114,10 @@ impl DatabaseConfig {
 impl HttpConfig {
     pub fn from_environment() -> anyhow::Result<Self> {
         let origins = env::var("WHALE_CORS_ORIGINS").unwrap_or_default();
+        let bind = env::var("WHALE_BIND").unwrap_or_else(|_| "127.0.0.1:8080".to_owned());
         Ok(Self {
-            bind: env::var("WHALE_BIND").unwrap_or_else(|_| "127.0.0.1:8080".to_owned()),
+            public_url: env::var("WHALE_PUBLIC_URL").unwrap_or_else(|_| format!("http://{bind}")),
+            bind,
             cors_origins: origins.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect(),
             max_body_bytes: var_or("WHALE_MAX_BODY_BYTES", 1 << 20)?,
             query_timeout_secs: var_or("WHALE_QUERY_TIMEOUT_SECS", 30)?,

@@ -137,6 +137,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve { bind } => {
             let mut config = Config::from_environment()?;
             if let Some(bind) = bind {
+                if std::env::var("WHALE_PUBLIC_URL").is_err() {
+                    config.http.public_url = format!("http://{bind}");
+                }
                 config.http.bind = bind;
             }
             let listener = tokio::net::TcpListener::bind(&config.http.bind).await?;

@@ -3,6 +3,7 @@
 use crate::config::Config;
 use crate::db::{self, DbPool};
 use crate::graphql;
+use crate::graphql::data_requests::types::DownloadLinks;
 use crate::jobs;
 use crate::http::{self, AppState};
 use axum::Router;
@@ -20,7 +21,8 @@ pub async fn prepare(config: &Config) -> anyhow::Result<(Router, DbPool)> {
     }
     let pool = db::connect_pool(&config.database)?;
     let state = AppState {
-        api: graphql::api(pool.clone(), config.secret.clone(), &config.limits),
+        api: graphql::api(pool.clone(), DownloadLinks { base_url: config.http.public_url.clone(), secret: config.secret.clone() }, &config.limits),
+        secret: config.secret.clone(),
         pool: pool.clone(),
         max_body_bytes: config.http.max_body_bytes,
         query_timeout: Duration::from_secs(config.http.query_timeout_secs),

@@ -3,9 +3,9 @@
 //! every row that holds their data, in one transaction.
 
 use super::jobs::{self, NewJob};
-use super::metrics;
+use super::{exports, metrics};
 use super::schema::{customers, data_requests, jobs as jobs_table};
-use crate::domain::data_request::DataRequestKind;
+use crate::domain::data_request::{DataRequestKind, ExportFormat};
 use crate::domain::ids::{CustomerId, DataRequestId, StoreId};
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
@@ -40,6 +40,7 @@ pub struct DataRequest {
 pub struct NewDataRequest {
     pub customer: CustomerId,
     pub kind: DataRequestKind,
+    pub format: Option<ExportFormat>,
     pub reason: Option<String>,
     pub notify_customer: bool,
     pub email_hash: Option<String>,
@@ -68,6 +69,7 @@ pub async fn create(
                 data_requests::id.eq(id.0),
                 data_requests::customer_id.eq(new.customer.0),
                 data_requests::kind.eq(new.kind.as_str()),
+                data_requests::format.eq(new.format.map(ExportFormat::as_str)),
                 data_requests::reason.eq(new.reason.as_deref()),
                 data_requests::notify_customer.eq(new.notify_customer),
                 data_requests::email_hash.eq(new.email_hash.as_deref()),
@@ -158,7 +160,8 @@ pub async fn start(conn: &mut AsyncPgConnection, store: StoreId, id: DataRequest
 
 /// Carries out an erasure in one transaction: the customer row goes, and with it (by cascade)
 /// their addresses, notes, activity and segment memberships; every request about them loses its
-/// reason; the request is COMPLETED. Running it again changes nothing.
+/// reason; past export archives about them are deleted; the request is COMPLETED. Running it
+/// again changes nothing.
 pub async fn erase(conn: &mut AsyncPgConnection, store: StoreId, id: DataRequestId) -> QueryResult<()> {
     conn.transaction(async move |conn| {
         let request: Option<DataRequestRow> = data_requests::table
@@ -176,18 +179,24 @@ pub async fn erase(conn: &mut AsyncPgConnection, store: StoreId, id: DataRequest
             .set(data_requests::reason.eq(None::<String>))
             .execute(conn)
             .await?;
-        diesel::update(data_requests::table.filter(data_requests::store_id.eq(store.0).and(data_requests::id.eq(id.0))))
-            .set((data_requests::status.eq("COMPLETED"), data_requests::completed_at.eq(Some(Utc::now()))))
-            .execute(conn)
-            .await?;
-        Ok(())
+        exports::delete_for_customer(conn, store, CustomerId(request.customer_id)).await?;
+        complete(conn, store, id, Utc::now()).await
     })
     .await?;
     // the store's RFM breakpoints no longer count the customer
     metrics::refresh_breakpoints(conn, store).await
 }
 
-/// Marks a request FAILED (its job gave up).
+/// Marks a request COMPLETED at `at`.
+pub async fn complete(conn: &mut AsyncPgConnection, store: StoreId, id: DataRequestId, at: DateTime<Utc>) -> QueryResult<()> {
+    diesel::update(data_requests::table.filter(data_requests::store_id.eq(store.0).and(data_requests::id.eq(id.0))))
+        .set((data_requests::status.eq("COMPLETED"), data_requests::completed_at.eq(Some(at))))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Marks a request FAILED (its job gave up, or there was nothing to do it on).
 pub async fn fail(conn: &mut AsyncPgConnection, store: StoreId, id: DataRequestId) -> QueryResult<()> {
     diesel::update(data_requests::table.filter(data_requests::store_id.eq(store.0).and(data_requests::id.eq(id.0))))
         .filter(data_requests::status.eq_any(OPEN))

@@ -4,7 +4,9 @@
 use super::schema::{customers, metrics_models};
 use crate::domain::ids::StoreId;
 use crate::domain::metrics::OrderStats;
+use crate::domain::btyd::{BgNbdParams, GammaGammaParams, Models};
 use crate::domain::rfm::Breakpoints;
+use crate::domain::segment::MetricsContext;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::Uuid as SqlUuid;
@@ -40,6 +42,26 @@ pub struct ModelRow {
 pub struct StoreMetricsState {
     pub breakpoints: Option<Breakpoints>,
     pub model: Option<ModelRow>,
+}
+
+impl StoreMetricsState {
+    /// What metric rules evaluate against.
+    pub fn rules_context(&self) -> MetricsContext {
+        MetricsContext { breakpoints: self.breakpoints.clone(), models: self.model.as_ref().and_then(ModelRow::models) }
+    }
+}
+
+impl ModelRow {
+    /// The models this fit provides, when both parts converged.
+    pub fn models(&self) -> Option<Models> {
+        if !(self.bgnbd_converged && self.gamma_gamma_converged) {
+            return None;
+        }
+        Some(Models {
+            purchases: BgNbdParams { r: self.bgnbd_r?, alpha: self.bgnbd_alpha?, a: self.bgnbd_a?, b: self.bgnbd_b? },
+            spend: GammaGammaParams { p: self.gamma_gamma_p?, q: self.gamma_gamma_q?, v: self.gamma_gamma_v? },
+        })
+    }
 }
 
 #[derive(QueryableByName)]

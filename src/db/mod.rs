@@ -8,6 +8,7 @@ pub mod bulk;
 pub mod customer_list;
 pub mod customers;
 pub mod data_requests;
+pub mod exports;
 pub mod jobs;
 pub mod json_text;
 pub mod metrics;

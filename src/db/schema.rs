@@ -192,6 +192,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    data_exports (store_id, request_id) {
+        store_id -> Uuid,
+        request_id -> Uuid,
+        customer_id -> Uuid,
+        content_type -> Text,
+        filename -> Text,
+        content -> Bytea,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(api_keys -> stores (store_id));
 diesel::allow_tables_to_appear_in_same_query!(
     stores,
@@ -205,5 +218,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     segments,
     segment_members,
     jobs,
-    data_requests
+    data_requests,
+    data_exports
 );

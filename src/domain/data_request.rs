@@ -13,6 +13,49 @@ pub const MAX_REASON_CHARS: usize = 500;
 pub enum DataRequestKind {
     /// Remove every piece of the customer's personal data.
     Erasure,
+    /// An archive of everything held on the customer.
+    Export,
+}
+
+/// How an export archive is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// One JSON document.
+    Json,
+}
+
+impl ExportFormat {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Json => "JSON",
+        }
+    }
+}
+
+/// How long an export archive is kept (and its links can work).
+pub const EXPORT_RETENTION_DAYS: i64 = 7;
+
+/// How long one download link works (each read of `downloadUrl` makes a fresh one).
+pub const DOWNLOAD_LINK_SECS: i64 = 3600;
+
+/// The signature of a download link: HMAC-SHA256 over `"<request id>.<expiry, unix seconds>"`
+/// under the server's secret, in hex.
+pub fn download_signature(secret: &[u8], request: &str, expires: i64) -> String {
+    hex::encode(mac(secret, format!("{request}.{expires}").as_bytes()).finalize().into_bytes())
+}
+
+/// HMAC-SHA256 of `message` under `secret`.
+fn mac(secret: &[u8], message: &[u8]) -> Hmac<Sha256> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
+    mac.update(message);
+    mac
+}
+
+/// Whether `signature` (hex) signs the request and expiry, compared in constant time.
+pub fn download_signature_valid(secret: &[u8], request: &str, expires: i64, signature: &str) -> bool {
+    let Ok(signature) = hex::decode(signature) else { return false };
+    mac(secret, format!("{request}.{expires}").as_bytes()).verify_slice(&signature).is_ok()
 }
 
 impl DataRequestKind {
@@ -20,12 +63,13 @@ impl DataRequestKind {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Erasure => "ERASURE",
+            Self::Export => "EXPORT",
         }
     }
 
     /// The kind stored as `text`.
     pub fn from_stored(text: &str) -> Option<Self> {
-        (text == "ERASURE").then_some(Self::Erasure)
+        [Self::Erasure, Self::Export].into_iter().find(|k| k.as_str() == text)
     }
 }
 
@@ -38,9 +82,7 @@ pub fn parse_reason(field: &str, reason: Option<&str>) -> Result<Option<String>,
 /// in hex. Whoever holds the secret and the email can show the erasure happened; without the
 /// secret the hash cannot be tried against a list of addresses.
 pub fn email_proof(secret: &[u8], email: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
-    mac.update(email.trim().to_lowercase().as_bytes());
-    hex::encode(mac.finalize().into_bytes())
+    hex::encode(mac(secret, email.trim().to_lowercase().as_bytes()).finalize().into_bytes())
 }
 
 #[cfg(test)]
@@ -54,6 +96,16 @@ mod tests {
         assert_ne!(a, email_proof(b"secret two", "ann@example.com"));
         assert_eq!(a.len(), 64);
         assert!(!a.contains("ann"));
+    }
+
+    #[test]
+    fn download_signatures_cover_the_request_and_the_expiry() {
+        let signature = download_signature(b"k", "dreq_1", 100);
+        assert!(download_signature_valid(b"k", "dreq_1", 100, &signature));
+        assert!(!download_signature_valid(b"k", "dreq_2", 100, &signature));
+        assert!(!download_signature_valid(b"k", "dreq_1", 101, &signature));
+        assert!(!download_signature_valid(b"other", "dreq_1", 100, &signature));
+        assert!(!download_signature_valid(b"k", "dreq_1", 100, "zz"));
     }
 
     #[test]

@@ -155,7 +155,7 @@ impl Loader<CustomerId> for SegmentLoader {
         }
         let by_id: HashMap<uuid::Uuid, &SegmentRow> = all.iter().map(|s| (s.id, s)).collect();
         let state = metrics::state(&mut conn, self.0.store).await?;
-        let rules = super::metrics::rules_context(&state);
+        let rules = state.rules_context();
         let memberships = segments::memberships(&mut conn, self.0.store, &all, keys, Utc::now(), &rules).await.map_err(|e| LoadError::from(anyhow::anyhow!("{e:?}")))?;
         Ok(memberships.into_iter().map(|(c, ids)| (c, ids.iter().filter_map(|id| by_id.get(id).map(|s| (*s).clone())).collect())).collect())
     }

@@ -16,7 +16,8 @@ pub mod policy;
 pub mod scalars;
 pub mod segments;
 
-use crate::config::{LimitsConfig, ServerSecret};
+use crate::config::LimitsConfig;
+use data_requests::types::DownloadLinks;
 use crate::db::DbPool;
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 
@@ -45,22 +46,22 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Builds the schema with its limits. The pool is shared data; per-request data (the key's
 /// grant, DataLoaders) is attached to each request by `http`.
-pub fn schema(pool: Option<DbPool>, secret: Option<ServerSecret>, limits: &LimitsConfig) -> AppSchema {
+pub fn schema(pool: Option<DbPool>, links: Option<DownloadLinks>, limits: &LimitsConfig) -> AppSchema {
     let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity);
     if let Some(pool) = pool {
         builder = builder.data(pool);
     }
-    if let Some(secret) = secret {
-        builder = builder.data(secret);
+    if let Some(links) = links {
+        builder = builder.data(links.secret.clone()).data(links);
     }
     builder.finish()
 }
 
 /// The schema behind the request policy: what the transports execute.
-pub fn api(pool: DbPool, secret: ServerSecret, limits: &LimitsConfig) -> policy::Api {
-    policy::Api::new(schema(Some(pool), Some(secret), limits), limits.clone())
+pub fn api(pool: DbPool, links: DownloadLinks, limits: &LimitsConfig) -> policy::Api {
+    policy::Api::new(schema(Some(pool), Some(links), limits), limits.clone())
 }
 
 /// The SDL of the schema, as committed in `schema.graphql`.

@@ -2,11 +2,12 @@
 //! (graphql-transport-ws and legacy graphql-ws), `/healthz`, `/readyz`.
 
 mod auth;
+mod downloads;
 mod graphql;
 mod health;
 mod ws;
 
-use crate::config::HttpConfig;
+use crate::config::{HttpConfig, ServerSecret};
 use crate::db::DbPool;
 use crate::graphql::policy::Api;
 use axum::Router;
@@ -23,6 +24,7 @@ pub struct AppState {
     pub pool: DbPool,
     pub max_body_bytes: usize,
     pub query_timeout: Duration,
+    pub secret: ServerSecret,
 }
 
 /// The application's router.
@@ -30,6 +32,7 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
     let router = Router::new()
         .route("/graphql", get(graphql::get_graphql).post(graphql::post_graphql))
         .route("/graphql/ws", get(ws::upgrade))
+        .route("/downloads/{id}", get(downloads::download))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .with_state(state)

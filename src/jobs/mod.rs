@@ -5,6 +5,7 @@
 //! Every job is idempotent: running one twice (a worker that died after the work but before
 //! recording it) changes nothing the first run did not.
 
+pub mod data_requests;
 pub mod metrics;
 pub mod wakeups;
 pub mod worker;
@@ -22,17 +23,23 @@ pub enum JobKind {
     MetricsRefit,
     /// Carry out an erasure request (payload: `{"request": "dreq_..."}`).
     DataRequestErasure,
+    /// Build an export request's archive (payload: `{"request": "dreq_..."}`).
+    DataRequestExport,
+    /// Delete an export archive at its expiry (payload: `{"request": "dreq_..."}`).
+    DataExportExpire,
 }
 
 impl JobKind {
     /// Every kind.
-    pub const ALL: [JobKind; 2] = [JobKind::MetricsRefit, JobKind::DataRequestErasure];
+    pub const ALL: [JobKind; 4] = [JobKind::MetricsRefit, JobKind::DataRequestErasure, JobKind::DataRequestExport, JobKind::DataExportExpire];
 
     /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::MetricsRefit => "metrics.refit",
             Self::DataRequestErasure => "data_request.erasure",
+            Self::DataRequestExport => "data_request.export",
+            Self::DataExportExpire => "data_export.expire",
         }
     }
 
@@ -45,7 +52,7 @@ impl JobKind {
     pub fn max_attempts(self) -> i32 {
         match self {
             Self::MetricsRefit => 5,
-            Self::DataRequestErasure => 10,
+            Self::DataRequestErasure | Self::DataRequestExport | Self::DataExportExpire => 10,
         }
     }
 
@@ -54,7 +61,7 @@ impl JobKind {
     pub fn backoff(self, attempts: i32) -> Duration {
         let (first, cap) = match self {
             Self::MetricsRefit => (Duration::from_secs(10), Duration::from_secs(3600)),
-            Self::DataRequestErasure => (Duration::from_secs(5), Duration::from_secs(3600)),
+            Self::DataRequestErasure | Self::DataRequestExport | Self::DataExportExpire => (Duration::from_secs(5), Duration::from_secs(3600)),
         };
         let doubled = first.saturating_mul(1 << attempts.clamp(1, 20).saturating_sub(1) as u32).min(cap);
         doubled.mul_f64(rand::rng().random_range(0.8..1.2))
@@ -96,14 +103,21 @@ pub async fn run(pool: &DbPool, kind: JobKind, job: &ClaimedJob) -> anyhow::Resu
             db::data_requests::erase(&mut conn, store, request).await?;
             Ok(())
         }
+        JobKind::DataRequestExport => {
+            let request = data_request_of(job)?;
+            let mut conn = pool.get().await?;
+            db::data_requests::start(&mut conn, store, request).await?;
+            data_requests::export(&mut conn, store, request).await
+        }
+        JobKind::DataExportExpire => data_requests::expire(&mut *pool.get().await?, store, data_request_of(job)?).await,
     }
 }
 
 /// After a job's last attempt failed: what it was for is marked failed.
 pub async fn give_up(pool: &DbPool, kind: JobKind, job: &ClaimedJob) -> anyhow::Result<()> {
     match kind {
-        JobKind::MetricsRefit => Ok(()),
-        JobKind::DataRequestErasure => {
+        JobKind::MetricsRefit | JobKind::DataExportExpire => Ok(()),
+        JobKind::DataRequestErasure | JobKind::DataRequestExport => {
             let mut conn = pool.get().await?;
             Ok(db::data_requests::fail(&mut conn, StoreId(job.store_id), data_request_of(job)?).await?)
         }

@@ -291,7 +291,7 @@ async fn differential(customers: usize, seed: u64, expect_models: bool) {
         }
     }
     let state = whale_crm::db::metrics::state(&mut conn, app.store).await.unwrap();
-    let rules_context = whale_crm::graphql::metrics::rules_context(&state);
+    let rules_context = state.rules_context();
     assert_eq!(rules_context.models.is_some(), expect_models);
     assert!(rules_context.breakpoints.is_some());
     let pool: Vec<Facts> = facts.values().cloned().collect();

@@ -1,25 +1,62 @@
 //! `DataRequest` and its enums.
 
 use crate::db::data_requests::DataRequest as Stored;
-use crate::domain::data_request::DataRequestKind;
+use crate::config::ServerSecret;
+use crate::domain::data_request::{DOWNLOAD_LINK_SECS, DataRequestKind, EXPORT_RETENTION_DAYS, ExportFormat, download_signature};
 use crate::domain::ids::{CustomerId, DataRequestId};
 use crate::graphql::pagination::PageInfo;
 use crate::graphql::scalars::Timestamp;
-use async_graphql::{Enum, ID, Object, SimpleObject};
-use chrono::{Duration, Utc};
+use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
+use chrono::{DateTime, Duration, Utc};
 
 /// What the customer asked for.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DataRequestType {
     /// Remove every piece of the customer's personal data (GDPR art. 17, CCPA deletion).
     Erasure,
+    /// An archive of everything held on the customer (GDPR art. 15 and 20, CCPA access).
+    Export,
 }
 
 impl From<DataRequestType> for DataRequestKind {
     fn from(t: DataRequestType) -> Self {
         match t {
             DataRequestType::Erasure => Self::Erasure,
+            DataRequestType::Export => Self::Export,
         }
+    }
+}
+
+/// How an export archive is written.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataExportFormat {
+    /// One JSON document: `customer`, `addresses`, `notes`, `activity`, `metrics`, `segments`.
+    Json,
+}
+
+impl From<DataExportFormat> for ExportFormat {
+    fn from(f: DataExportFormat) -> Self {
+        match f {
+            DataExportFormat::Json => Self::Json,
+        }
+    }
+}
+
+/// Where download links point and how they are signed.
+#[derive(Clone)]
+pub struct DownloadLinks {
+    /// The server's public base URL, e.g. `https://crm.example.com`.
+    pub base_url: String,
+    pub secret: ServerSecret,
+}
+
+impl DownloadLinks {
+    /// A link to the request's archive, working until `expires`.
+    pub fn link(&self, request: DataRequestId, expires: DateTime<Utc>) -> String {
+        let expires = expires.timestamp();
+        let id = request.to_string();
+        let signature = download_signature(&self.secret.0, &id, expires);
+        format!("{}/downloads/{id}?expires={expires}&signature={signature}", self.base_url.trim_end_matches('/'))
     }
 }
 
@@ -73,6 +110,7 @@ impl DataRequest {
     #[graphql(name = "type")]
     async fn request_type(&self) -> DataRequestType {
         match DataRequestKind::from_stored(&self.0.row.kind) {
+            Some(DataRequestKind::Export) => DataRequestType::Export,
             Some(DataRequestKind::Erasure) | None => DataRequestType::Erasure,
         }
     }
@@ -107,6 +145,23 @@ impl DataRequest {
                 Some(Timestamp(due + EXPECTED_RUN))
             }
         }
+    }
+    /// For a completed export: where to download the archive — a signed link that works for
+    /// this archive only, for an hour (read the field again for a fresh one) and never after
+    /// the archive expires, 7 days after completion.
+    async fn download_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let row = &self.0.row;
+        let (Some(DataRequestKind::Export), Some(completed)) = (DataRequestKind::from_stored(&row.kind), row.completed_at) else { return Ok(None) };
+        if row.status != "COMPLETED" {
+            return Ok(None);
+        }
+        let archive_expires = completed + Duration::days(EXPORT_RETENTION_DAYS);
+        let now = Utc::now();
+        if now >= archive_expires {
+            return Ok(None);
+        }
+        let links = ctx.data::<DownloadLinks>()?;
+        Ok(Some(links.link(DataRequestId(row.id), archive_expires.min(now + Duration::seconds(DOWNLOAD_LINK_SECS)))))
     }
     /// When it was made.
     async fn created_at(&self) -> Timestamp {

@@ -1,8 +1,7 @@
 //! `metricsModel` and `refitMetricsModel`: the store's fitted models, the data they came from,
 //! and whether they are in use.
 
-use super::models_of;
-use crate::db::metrics::{self, StoreMetricsState};
+use crate::db::metrics::{self, ModelRow, StoreMetricsState};
 use crate::db::{self, DbPool};
 use crate::domain::ids::StoreId;
 use crate::error::AppError;
@@ -70,7 +69,7 @@ impl MetricsModel {
     /// MODEL when the fitted models are in use, FALLBACK before the store has enough data (or
     /// while the last fit did not converge).
     async fn method(&self) -> MetricsMethod {
-        if self.state.model.as_ref().and_then(models_of).is_some() { MetricsMethod::Model } else { MetricsMethod::Fallback }
+        if self.state.model.as_ref().and_then(ModelRow::models).is_some() { MetricsMethod::Model } else { MetricsMethod::Fallback }
     }
     /// Whether a refit is queued or running (the fields describe the last finished fit until it
     /// ends).

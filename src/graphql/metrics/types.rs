@@ -45,7 +45,7 @@ impl CustomerMetrics {
     pub fn new(row: &CustomerRow, state: &StoreMetricsState) -> Self {
         let stats = row.order_stats();
         let now = Utc::now();
-        let models = state.model.as_ref().and_then(super::models_of);
+        let models = state.model.as_ref().and_then(crate::db::metrics::ModelRow::models);
         Self { computed: compute(&stats, state.breakpoints.as_ref(), models.as_ref(), now), stats, computed_at: now }
     }
 }
