@@ -19,6 +19,7 @@ pub struct DataRequestRow {
     pub id: uuid::Uuid,
     pub customer_id: uuid::Uuid,
     pub kind: String,
+    pub format: Option<String>,
     pub status: String,
     pub reason: Option<String>,
     pub notify_customer: bool,

@@ -22,6 +22,8 @@ pub enum DataRequestKind {
 pub enum ExportFormat {
     /// One JSON document.
     Json,
+    /// A zip of CSV files, one per section (`domain::export_csv`).
+    Csv,
 }
 
 impl ExportFormat {
@@ -29,7 +31,13 @@ impl ExportFormat {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Json => "JSON",
+            Self::Csv => "CSV",
         }
+    }
+
+    /// The format stored as `text`.
+    pub fn from_stored(text: &str) -> Option<Self> {
+        [Self::Json, Self::Csv].into_iter().find(|f| f.as_str() == text)
     }
 }
 

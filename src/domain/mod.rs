@@ -7,6 +7,7 @@ pub mod api_key;
 pub mod btyd;
 pub mod customer;
 pub mod data_request;
+pub mod export_csv;
 pub mod email;
 pub mod ids;
 pub mod input_error;

@@ -1,12 +1,13 @@
 //! Carrying out data requests: erasure (`db::data_requests::erase`) and export — the archive
-//! built, stored with its expiry, the request completed and the archive's deletion queued, in one
+//! built (JSON, or a zip of CSV files), stored with its expiry, the request completed and the archive's deletion queued, in one
 //! transaction.
 
 use super::JobKind;
 use crate::db::data_requests;
 use crate::db::exports;
 use crate::db::jobs::{self, NewJob};
-use crate::domain::data_request::EXPORT_RETENTION_DAYS;
+use crate::domain::data_request::{EXPORT_RETENTION_DAYS, ExportFormat};
+use crate::domain::export_csv;
 use crate::domain::ids::{CustomerId, DataRequestId, StoreId};
 use chrono::{Duration, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
@@ -24,9 +25,11 @@ pub async fn export(conn: &mut AsyncPgConnection, store: StoreId, id: DataReques
         data_requests::fail(conn, store, id).await?;
         return Ok(());
     };
-    let content = serde_json::to_vec_pretty(&archive)?;
+    let (content_type, filename, content) = match request.row.format.as_deref().and_then(ExportFormat::from_stored) {
+        Some(ExportFormat::Csv) => ("application/zip", format!("whale-export-{id}.zip"), export_csv::zip(&archive)?),
+        Some(ExportFormat::Json) | None => ("application/json", format!("whale-export-{id}.json"), serde_json::to_vec_pretty(&archive)?),
+    };
     let expires_at = now + Duration::days(EXPORT_RETENTION_DAYS);
-    let filename = format!("whale-export-{id}.json");
     let expire = NewJob {
         store,
         kind: JobKind::DataExportExpire.as_str(),
@@ -36,7 +39,7 @@ pub async fn export(conn: &mut AsyncPgConnection, store: StoreId, id: DataReques
         run_at: Some(expires_at),
     };
     conn.transaction(async move |conn| {
-        exports::save(conn, store, id, customer, ("application/json", &filename, content), expires_at).await?;
+        exports::save(conn, store, id, customer, (content_type, &filename, content), expires_at).await?;
         data_requests::complete(conn, store, id, now).await?;
         jobs::enqueue(conn, &expire).await?;
         diesel::QueryResult::Ok(())

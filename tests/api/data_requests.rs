@@ -286,3 +286,31 @@ async fn a_format_is_for_exports_only() {
     let body = app.gql(REQUEST, json!({ "id": id, "input": { "type": "ERASURE", "format": "JSON" } })).await;
     assert_eq!((error_code(&body), error_path(&body)), ("BAD_USER_INPUT".to_owned(), "input.format".to_owned()));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_csv_export_is_a_zip_of_one_file_per_section() {
+    let app = TestApp::spawn().await;
+    let email = unique_email("csv");
+    let id = app.create_customer(json!({ "email": email, "addresses": [{ "city": "Oslo, Norway" }] })).await;
+    let body = app.gql(REQUEST, json!({ "id": id, "input": { "type": "EXPORT", "format": "CSV" } })).await;
+    assert_no_errors(&body);
+    let request_id = body["data"]["requestDataRemoval"]["id"].as_str().unwrap().to_owned();
+    wait_for_status(&app, &request_id, "COMPLETED").await;
+    let read = app.gql("query($id: ID!) { dataRequest(id: $id) { format downloadUrl } }", json!({ "id": request_id })).await;
+    assert_eq!(read["data"]["dataRequest"]["format"], "CSV");
+    let url = read["data"]["dataRequest"]["downloadUrl"].as_str().unwrap().to_owned();
+    let response = app.client.get(app.url(&path_of(&url))).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/zip");
+    let bytes = response.bytes().await.unwrap();
+    let mut files = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).expect("a zip");
+    let mut names: Vec<String> = files.file_names().map(|n| n.expect("a name").into_owned()).collect();
+    names.sort();
+    assert_eq!(names, ["activity.csv", "addresses.csv", "customer.csv", "metrics.csv", "notes.csv", "segments.csv"]);
+    let mut customer = String::new();
+    std::io::Read::read_to_string(&mut files.by_name("customer.csv").unwrap(), &mut customer).unwrap();
+    assert!(customer.contains(&email), "{customer}");
+    let mut addresses = String::new();
+    std::io::Read::read_to_string(&mut files.by_name("addresses.csv").unwrap(), &mut addresses).unwrap();
+    assert!(addresses.contains("\"Oslo, Norway\""), "{addresses}");
+}

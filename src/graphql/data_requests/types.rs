@@ -32,12 +32,16 @@ impl From<DataRequestType> for DataRequestKind {
 pub enum DataExportFormat {
     /// One JSON document: `customer`, `addresses`, `notes`, `activity`, `metrics`, `segments`.
     Json,
+    /// A zip of CSV files, one per section of the JSON document (`customer.csv`,
+    /// `addresses.csv`, `notes.csv`, `activity.csv`, `metrics.csv`, `segments.csv`).
+    Csv,
 }
 
 impl From<DataExportFormat> for ExportFormat {
     fn from(f: DataExportFormat) -> Self {
         match f {
             DataExportFormat::Json => Self::Json,
+            DataExportFormat::Csv => Self::Csv,
         }
     }
 }
@@ -112,6 +116,13 @@ impl DataRequest {
         match DataRequestKind::from_stored(&self.0.row.kind) {
             Some(DataRequestKind::Export) => DataRequestType::Export,
             Some(DataRequestKind::Erasure) | None => DataRequestType::Erasure,
+        }
+    }
+    /// For an export: how the archive is written.
+    async fn format(&self) -> Option<DataExportFormat> {
+        match ExportFormat::from_stored(self.0.row.format.as_deref()?)? {
+            ExportFormat::Json => Some(DataExportFormat::Json),
+            ExportFormat::Csv => Some(DataExportFormat::Csv),
         }
     }
     /// Where it stands: PENDING → PROCESSING → COMPLETED or FAILED.
