@@ -205,6 +205,8 @@ async fn an_export_is_a_complete_archive_at_a_signed_expiring_link() {
     wait_for_status(&app, &request_id, "COMPLETED").await;
     let read = app.gql(EXPORT, json!({ "id": request_id })).await;
     let url = read["data"]["dataRequest"]["downloadUrl"].as_str().expect("a download link").to_owned();
+    let hash = app.gql("query($id: ID!) { dataRequest(id: $id) { emailHash } }", json!({ "id": request_id })).await;
+    assert_eq!(hash["data"]["dataRequest"]["emailHash"], Value::Null, "only an erasure keeps a proof");
     assert_eq!(read["data"]["dataRequest"]["type"], "EXPORT");
 
     let response = app.client.get(app.url(&path_of(&url))).send().await.unwrap();

@@ -60,7 +60,8 @@ impl DataRequestMutation {
             format,
             reason,
             notify_customer: input.notify_customer,
-            email_hash: Some(email_proof(&secret.0, &row.email)),
+            // the proof an erasure leaves; an export needs none
+            email_hash: (kind == DataRequestKind::Erasure).then(|| email_proof(&secret.0, &row.email)),
         };
         let job = match kind {
             DataRequestKind::Erasure => JobKind::DataRequestErasure,
