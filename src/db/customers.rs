@@ -158,6 +158,19 @@ pub async fn delete(conn: &mut AsyncPgConnection, store: StoreId, id: CustomerId
     Ok(n > 0)
 }
 
+/// Whether the customer exists, holding a share lock on the row until the transaction ends (an
+/// erasure, which deletes the row, waits for it — or has already happened).
+pub async fn lock_existing(conn: &mut AsyncPgConnection, store: StoreId, id: CustomerId) -> QueryResult<bool> {
+    let found: Option<uuid::Uuid> = customers::table
+        .filter(customers::store_id.eq(store.0).and(customers::id.eq(id.0)))
+        .select(customers::id)
+        .for_share()
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(found.is_some())
+}
+
 /// Finds one customer.
 pub async fn find(conn: &mut AsyncPgConnection, store: StoreId, id: CustomerId) -> QueryResult<Option<CustomerRow>> {
     customers::table

@@ -3,7 +3,7 @@
 //! transaction.
 
 use super::JobKind;
-use crate::db::data_requests;
+use crate::db::{customers, data_requests};
 use crate::db::exports;
 use crate::db::jobs::{self, NewJob};
 use crate::domain::data_request::{EXPORT_RETENTION_DAYS, ExportFormat};
@@ -38,7 +38,12 @@ pub async fn export(conn: &mut AsyncPgConnection, store: StoreId, id: DataReques
         max_attempts: JobKind::DataExportExpire.max_attempts(),
         run_at: Some(expires_at),
     };
+    // An erasure may have run while the archive was built: store it only while the customer
+    // still exists (the share lock makes an erasure now wait, and then delete this archive too).
     conn.transaction(async move |conn| {
+        if !customers::lock_existing(conn, store, customer).await? {
+            return data_requests::fail(conn, store, id).await;
+        }
         exports::save(conn, store, id, customer, (content_type, &filename, content), expires_at).await?;
         data_requests::complete(conn, store, id, now).await?;
         jobs::enqueue(conn, &expire).await?;
