@@ -121,43 +121,10 @@ pub async fn claim(conn: &mut AsyncPgConnection, worker: &str, kinds: &[&str], l
         .await
 }
 
-/// Extends `worker`'s lease on a job; false when the lease is no longer its own.
-pub async fn renew(conn: &mut AsyncPgConnection, id: JobId, worker: &str, lease_secs: f64) -> QueryResult<bool> {
-    let n = Prepared::<()>::default()
-        .sql("UPDATE jobs SET locked_until = now() + make_interval(secs => ")
-        .bind::<Double, _>(lease_secs)
-        .sql(") WHERE id = ")
-        .bind::<SqlUuid, _>(id.0)
-        .sql(" AND state = 'running' AND locked_by = ")
-        .bind::<Text, _>(worker.to_owned())
-        .execute(conn)
-        .await?;
-    Ok(n == 1)
-}
-
-/// Marks a job done; false (nothing written) when `worker` no longer holds it.
-pub async fn succeed(conn: &mut AsyncPgConnection, id: JobId, worker: &str) -> QueryResult<bool> {
-    let n = Prepared::<()>::default()
-        .sql("UPDATE jobs SET state = 'succeeded', finished_at = now(), locked_by = NULL, locked_until = NULL, last_error = NULL WHERE id = ")
-        .bind::<SqlUuid, _>(id.0)
-        .sql(" AND state = 'running' AND locked_by = ")
-        .bind::<Text, _>(worker.to_owned())
-        .execute(conn)
-        .await?;
-    Ok(n == 1)
-}
-
-/// Records a failed attempt: queued again at `retry_at`, or failed for good when `None`.
-pub async fn fail(conn: &mut AsyncPgConnection, id: JobId, worker: &str, error: &str, retry_at: Option<DateTime<Utc>>) -> QueryResult<bool> {
-    let n = Prepared::<()>::default()
-        .sql("UPDATE jobs SET state = CASE WHEN ")
-        .bind::<Nullable<Timestamptz>, _>(retry_at)
-        .sql("::timestamptz IS NULL THEN 'failed' ELSE 'queued' END, run_at = coalesce(")
-        .bind::<Nullable<Timestamptz>, _>(retry_at)
-        .sql(", run_at), finished_at = CASE WHEN ")
-        .bind::<Nullable<Timestamptz>, _>(retry_at)
-        .sql("::timestamptz IS NULL THEN now() END, locked_by = NULL, locked_until = NULL, last_error = ")
-        .bind::<Text, _>(error.to_owned())
+/// Runs an `UPDATE jobs SET ...` (given without its WHERE) on one job only while `worker`
+/// holds it; false (nothing written) when it no longer does.
+async fn fenced(conn: &mut AsyncPgConnection, update: Prepared<()>, id: JobId, worker: &str) -> QueryResult<bool> {
+    let n = update
         .sql(" WHERE id = ")
         .bind::<SqlUuid, _>(id.0)
         .sql(" AND state = 'running' AND locked_by = ")
@@ -165,6 +132,28 @@ pub async fn fail(conn: &mut AsyncPgConnection, id: JobId, worker: &str, error: 
         .execute(conn)
         .await?;
     Ok(n == 1)
+}
+
+/// Extends `worker`'s lease on a job; false when the lease is no longer its own.
+pub async fn renew(conn: &mut AsyncPgConnection, id: JobId, worker: &str, lease_secs: f64) -> QueryResult<bool> {
+    let update = Prepared::default().sql("UPDATE jobs SET locked_until = now() + make_interval(secs => ").bind::<Double, _>(lease_secs).sql(")");
+    fenced(conn, update, id, worker).await
+}
+
+/// Marks a job done; false (nothing written) when `worker` no longer holds it.
+pub async fn succeed(conn: &mut AsyncPgConnection, id: JobId, worker: &str) -> QueryResult<bool> {
+    let update = Prepared::default().sql("UPDATE jobs SET state = 'succeeded', finished_at = now(), locked_by = NULL, locked_until = NULL, last_error = NULL");
+    fenced(conn, update, id, worker).await
+}
+
+/// Records a failed attempt: queued again at `retry_at`, or failed for good when `None`.
+pub async fn fail(conn: &mut AsyncPgConnection, id: JobId, worker: &str, error: &str, retry_at: Option<DateTime<Utc>>) -> QueryResult<bool> {
+    let update = match retry_at {
+        Some(at) => Prepared::default().sql("UPDATE jobs SET state = 'queued', run_at = ").bind::<Timestamptz, _>(at),
+        None => Prepared::default().sql("UPDATE jobs SET state = 'failed', finished_at = now()"),
+    };
+    let update = update.sql(", locked_by = NULL, locked_until = NULL, last_error = ").bind::<Text, _>(error.to_owned());
+    fenced(conn, update, id, worker).await
 }
 
 /// A job's state.

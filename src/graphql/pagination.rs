@@ -52,6 +52,16 @@ pub struct PageInfo {
     pub end_cursor: Option<String>,
 }
 
+/// A keyset page: `rows` were fetched with one more than `first` to learn whether more follow;
+/// keeps `first` of them, with each row's cursor and the page's `PageInfo`.
+pub fn keyset_page<T>(mut rows: Vec<T>, first: i64, has_previous_page: bool, cursor: impl Fn(&T) -> String) -> (Vec<T>, Vec<String>, PageInfo) {
+    let has_next_page = rows.len() as i64 > first;
+    rows.truncate(first as usize);
+    let cursors: Vec<String> = rows.iter().map(cursor).collect();
+    let page_info = PageInfo { has_next_page, has_previous_page, start_cursor: cursors.first().cloned(), end_cursor: cursors.last().cloned() };
+    (rows, cursors, page_info)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ use crate::domain::ids::CustomerId;
 use crate::error::AppError;
 use crate::graphql::leaf::Leaf;
 use crate::graphql::loaders::Loaders;
-use crate::graphql::pagination::{PageInfo, decode_cursor, encode_cursor, page_size};
+use crate::graphql::pagination::{PageInfo, decode_cursor, encode_cursor, keyset_page, page_size};
 use crate::graphql::scalars::Timestamp;
 use async_graphql::{Context, Object, SimpleObject};
 use chrono::DateTime;
@@ -101,15 +101,7 @@ pub async fn load(ctx: &Context<'_>, customer: CustomerId, args: TimelineArgs) -
     Ok(page(rows, first, has_previous_page))
 }
 
-fn page(mut rows: Vec<Arc<EventRow>>, first: i64, has_previous_page: bool) -> ActivityConnection {
-    let has_next_page = rows.len() as i64 > first;
-    rows.truncate(first as usize);
-    let cursors: Vec<String> = rows.iter().map(|r| TimeCursor::encode(r.occurred_at, r.id)).collect();
-    let page_info = PageInfo {
-        has_next_page,
-        has_previous_page,
-        start_cursor: cursors.first().cloned(),
-        end_cursor: cursors.last().cloned(),
-    };
+fn page(rows: Vec<Arc<EventRow>>, first: i64, has_previous_page: bool) -> ActivityConnection {
+    let (rows, cursors, page_info) = keyset_page(rows, first, has_previous_page, |r| TimeCursor::encode(r.occurred_at, r.id));
     ActivityConnection { nodes: rows.into_iter().map(|row| Leaf(ActivityEvent::from(row))).collect(), cursors, page_info }
 }

@@ -7,7 +7,7 @@ use crate::error::AppError;
 use crate::graphql::activity::connection::TimeCursor;
 use crate::graphql::context;
 use crate::graphql::customers::query::customer_id;
-use crate::graphql::pagination::{PageInfo, list_cost, page_size};
+use crate::graphql::pagination::{keyset_page, list_cost, page_size};
 use async_graphql::{Context, ID, Object, Result};
 
 /// Data protection queries.
@@ -42,16 +42,8 @@ impl DataRequestQuery {
             status: status.map(DataRequestStatus::as_str),
         };
         let mut conn = context::conn(ctx).await?;
-        let mut rows = data_requests::list(&mut conn, context::store(ctx)?, &filter, position, first + 1).await.map_err(AppError::from)?;
-        let has_next_page = rows.len() as i64 > first;
-        rows.truncate(first as usize);
-        let cursor = |r: &data_requests::DataRequest| TimeCursor::encode(r.row.created_at, r.row.id);
-        let page_info = PageInfo {
-            has_next_page,
-            has_previous_page: position.is_some(),
-            start_cursor: rows.first().map(cursor),
-            end_cursor: rows.last().map(cursor),
-        };
+        let rows = data_requests::list(&mut conn, context::store(ctx)?, &filter, position, first + 1).await.map_err(AppError::from)?;
+        let (rows, _, page_info) = keyset_page(rows, first, position.is_some(), |r| TimeCursor::encode(r.row.created_at, r.row.id));
         Ok(DataRequestConnection { nodes: rows.into_iter().map(DataRequest).collect(), page_info })
     }
 }

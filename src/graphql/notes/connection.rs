@@ -7,7 +7,7 @@ use crate::error::AppError;
 use crate::graphql::activity::connection::TimeCursor;
 use crate::graphql::leaf::Leaf;
 use crate::graphql::loaders::{Loaders, NotesQuery};
-use crate::graphql::pagination::{PageInfo, page_size};
+use crate::graphql::pagination::{PageInfo, keyset_page, page_size};
 use async_graphql::{Context, Object, SimpleObject};
 use std::sync::Arc;
 
@@ -51,10 +51,7 @@ pub async fn load(ctx: &Context<'_>, customer: CustomerId, first: Option<i32>, a
     let first = page_size(first)?;
     let query = NotesQuery { position: TimeCursor::parse("after", after)?, limit: first + 1 };
     let has_previous_page = query.position.is_some();
-    let mut rows: Vec<Arc<NoteRow>> = Loaders::of(ctx)?.notes.load_one((customer, query)).await?.unwrap_or_default();
-    let has_next_page = rows.len() as i64 > first;
-    rows.truncate(first as usize);
-    let cursors: Vec<String> = rows.iter().map(|r| TimeCursor::encode(r.created_at, r.id)).collect();
-    let page_info = PageInfo { has_next_page, has_previous_page, start_cursor: cursors.first().cloned(), end_cursor: cursors.last().cloned() };
+    let rows: Vec<Arc<NoteRow>> = Loaders::of(ctx)?.notes.load_one((customer, query)).await?.unwrap_or_default();
+    let (rows, cursors, page_info) = keyset_page(rows, first, has_previous_page, |r| TimeCursor::encode(r.created_at, r.id));
     Ok(NoteConnection { nodes: rows.into_iter().map(|row| Leaf(Note(row))).collect(), cursors, page_info })
 }

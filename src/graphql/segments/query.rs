@@ -6,7 +6,7 @@ use crate::domain::ids::SegmentId;
 use crate::error::AppError;
 use crate::graphql::activity::connection::TimeCursor;
 use crate::graphql::context;
-use crate::graphql::pagination::{PageInfo, list_cost, page_size};
+use crate::graphql::pagination::{PageInfo, keyset_page, list_cost, page_size};
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 
 /// Segment queries.
@@ -47,16 +47,8 @@ impl SegmentQuery {
         let first = page_size(first)?;
         let position = TimeCursor::parse("after", after.as_deref())?;
         let mut conn = context::conn(ctx).await?;
-        let mut rows = segments::page(&mut conn, context::store(ctx)?, position, first + 1).await.map_err(AppError::from)?;
-        let has_next_page = rows.len() as i64 > first;
-        rows.truncate(first as usize);
-        let cursor = |r: &segments::SegmentRow| TimeCursor::encode(r.created_at, r.id);
-        let page_info = PageInfo {
-            has_next_page,
-            has_previous_page: position.is_some(),
-            start_cursor: rows.first().map(cursor),
-            end_cursor: rows.last().map(cursor),
-        };
+        let rows = segments::page(&mut conn, context::store(ctx)?, position, first + 1).await.map_err(AppError::from)?;
+        let (rows, _, page_info) = keyset_page(rows, first, position.is_some(), |r| TimeCursor::encode(r.created_at, r.id));
         Ok(SegmentConnection { nodes: rows.into_iter().map(Segment).collect(), page_info })
     }
 }
