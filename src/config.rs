@@ -16,6 +16,9 @@
 //! | `WHALE_JOBS_POLL_MS` | how often idle workers look for due jobs besides being woken by NOTIFY | `2000` |
 //! | `WHALE_JOB_LEASE_SECS` | how long a claimed job stays a worker's without a heartbeat | `30` |
 //! | `WHALE_PUBLIC_URL` | the base URL clients reach the server at (download links point there) | `http://` + the bind address |
+//! | `WHALE_WEBHOOK_TIMEOUT_SECS` | longest a webhook delivery may take (connect, send, read the answer) | `10` |
+//! | `WHALE_WEBHOOK_RETRY_SECS` | wait before a failed delivery's first retry; it doubles up to 4 h (14 attempts, about a day at the default) | `60` |
+//! | `WHALE_WEBHOOK_ALLOW_PRIVATE` | let endpoints reach loopback, private and link-local addresses (development only) | `false` |
 //! | `WHALE_SECRET` | the server's secret (≥ 32 characters), the same on every instance: keys erasure proofs and signs download links | random per process, with a warning |
 
 use std::env;
@@ -62,6 +65,34 @@ pub struct JobsConfig {
     pub lease_secs: u64,
 }
 
+/// Webhook deliveries.
+#[derive(Debug, Clone)]
+pub struct WebhooksConfig {
+    /// The longest one delivery attempt may take.
+    pub timeout_secs: u64,
+    /// The wait before a failed delivery's first retry.
+    pub first_retry_secs: u64,
+    /// Whether endpoints may reach loopback, private and link-local addresses.
+    pub allow_private: bool,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        Self { timeout_secs: 10, first_retry_secs: 60, allow_private: false }
+    }
+}
+
+impl WebhooksConfig {
+    pub fn from_environment() -> anyhow::Result<Self> {
+        let default = Self::default();
+        Ok(Self {
+            timeout_secs: var_or("WHALE_WEBHOOK_TIMEOUT_SECS", default.timeout_secs)?.max(1),
+            first_retry_secs: var_or("WHALE_WEBHOOK_RETRY_SECS", default.first_retry_secs)?.max(1),
+            allow_private: var_or("WHALE_WEBHOOK_ALLOW_PRIVATE", default.allow_private)?,
+        })
+    }
+}
+
 /// The server's secret, shared by every instance: it keys erasure proofs.
 #[derive(Clone)]
 pub struct ServerSecret(pub Arc<[u8]>);
@@ -95,6 +126,7 @@ pub struct Config {
     pub http: HttpConfig,
     pub limits: LimitsConfig,
     pub jobs: JobsConfig,
+    pub webhooks: WebhooksConfig,
     pub secret: ServerSecret,
 }
 
@@ -149,6 +181,7 @@ impl Config {
             http: HttpConfig::from_environment()?,
             limits: LimitsConfig::from_environment()?,
             jobs: JobsConfig::from_environment()?,
+            webhooks: WebhooksConfig::from_environment()?,
             secret: ServerSecret::from_environment()?,
         })
     }

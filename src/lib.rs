@@ -10,5 +10,6 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod jobs;
+pub mod notifications;
 pub mod seed;
 pub mod server;

@@ -2,10 +2,12 @@
 
 use crate::config::Config;
 use crate::db::{self, DbPool};
-use crate::graphql;
-use crate::graphql::data_requests::types::DownloadLinks;
-use crate::jobs;
+use crate::domain::data_request::DownloadLinks;
+use crate::graphql::data_requests::subscription::DataRequestChanges;
+use crate::graphql::{self, Shared};
 use crate::http::{self, AppState};
+use crate::jobs::{self, JobContext};
+use crate::notifications::{self, Notifications};
 use axum::Router;
 use std::future::Future;
 use std::time::Duration;
@@ -13,31 +15,49 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-/// Applies pending migrations and builds the router and its pool.
-pub async fn prepare(config: &Config) -> anyhow::Result<(Router, DbPool)> {
+/// A server ready to serve: its router, pool, and what it hears from PostgreSQL.
+pub struct App {
+    pub router: Router,
+    pub pool: DbPool,
+    pub notifications: Notifications,
+}
+
+/// Applies pending migrations and builds the router, its pool and the notification listener.
+pub async fn prepare(config: &Config) -> anyhow::Result<App> {
     let applied = db::migrate::run(&config.database.url).await?;
     if applied > 0 {
         tracing::info!(applied, "applied migrations");
     }
     let pool = db::connect_pool(&config.database)?;
+    let notifications = notifications::spawn(config.database.url.clone());
+    let shared = Shared {
+        pool: pool.clone(),
+        links: links(config),
+        webhooks: config.webhooks.clone(),
+        data_request_changes: DataRequestChanges(notifications.data_requests.clone()),
+    };
     let state = AppState {
-        api: graphql::api(pool.clone(), DownloadLinks { base_url: config.http.public_url.clone(), secret: config.secret.clone() }, &config.limits),
+        api: graphql::api(shared, &config.limits),
         secret: config.secret.clone(),
         pool: pool.clone(),
         max_body_bytes: config.http.max_body_bytes,
         query_timeout: Duration::from_secs(config.http.query_timeout_secs),
     };
-    Ok((http::router(state, &config.http), pool))
+    Ok(App { router: http::router(state, &config.http), pool, notifications })
+}
+
+fn links(config: &Config) -> DownloadLinks {
+    DownloadLinks { base_url: config.http.public_url.clone(), secret: config.secret.0.clone() }
 }
 
 /// Serves on `listener` until `shutdown` resolves, then finishes in-flight requests.
 pub async fn serve(config: &Config, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-    let (router, pool) = prepare(config).await?;
+    let App { router, pool, notifications } = prepare(config).await?;
     if config.jobs.metrics_interval_secs > 0 {
         jobs::metrics::spawn(pool.clone(), Duration::from_secs(config.jobs.metrics_interval_secs));
     }
     let (stop, stopped) = watch::channel(false);
-    let workers = start_workers(config, &pool, config.jobs.workers, &stopped);
+    let workers = start_workers(config, &pool, config.jobs.workers, &notifications, &stopped)?;
     tracing::info!(address = %listener.local_addr()?, workers = workers.len(), "listening; GraphiQL at /graphql");
     axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
     stop_workers(&stop, workers).await;
@@ -48,21 +68,22 @@ pub async fn serve(config: &Config, listener: TcpListener, shutdown: impl Future
 pub async fn work(config: &Config, count: usize, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
     db::migrate::run(&config.database.url).await?;
     let pool = db::connect_pool(&config.database)?;
+    let notifications = notifications::spawn(config.database.url.clone());
     let (stop, stopped) = watch::channel(false);
-    let workers = start_workers(config, &pool, count.max(1), &stopped);
+    let workers = start_workers(config, &pool, count.max(1), &notifications, &stopped)?;
     tracing::info!(workers = workers.len(), "job workers running");
     shutdown.await;
     stop_workers(&stop, workers).await;
     Ok(())
 }
 
-/// Starts `count` job workers and the NOTIFY listener that wakes them.
-pub fn start_workers(config: &Config, pool: &DbPool, count: usize, stopped: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+/// Starts `count` job workers, woken by `notifications`.
+pub fn start_workers(config: &Config, pool: &DbPool, count: usize, notifications: &Notifications, stopped: &watch::Receiver<bool>) -> anyhow::Result<Vec<JoinHandle<()>>> {
     if count == 0 {
-        return Vec::new();
+        return Ok(Vec::new());
     }
-    let wakeups = jobs::wakeups::spawn(config.database.url.clone());
-    jobs::worker::spawn(pool, count, &jobs::worker::Settings::from(&config.jobs), &wakeups, stopped)
+    let context = JobContext { pool: pool.clone(), links: links(config), webhooks: jobs::webhooks::Sender::new(&config.webhooks)? };
+    Ok(jobs::worker::spawn(&context, count, &jobs::worker::Settings::from(config), &notifications.job_wakeups, stopped))
 }
 
 /// Lets the workers finish their current jobs (for up to 30 s; a job cut short is taken over by

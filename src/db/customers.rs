@@ -1,13 +1,17 @@
 //! Customers: the row type and the writes that keep a profile and its addresses consistent.
 
 use super::addresses;
+use super::webhooks::{self, Event};
+use super::json_text::time;
 use super::schema::{customer_addresses, customers};
 use crate::domain::customer::{CustomerUpdate, NewCustomer, Profile};
 use crate::domain::email::Email;
 use crate::domain::ids::{CustomerId, StoreId};
 use crate::domain::metadata::Metadata;
 use crate::domain::metrics::OrderStats;
+use crate::domain::money::Money;
 use crate::domain::tags::Tags;
+use crate::domain::webhook::EventType;
 use crate::error::{AppError, on_unique_violation};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -43,6 +47,17 @@ impl CustomerRow {
     /// The public id.
     pub fn customer_id(&self) -> CustomerId {
         CustomerId(self.id)
+    }
+
+    /// The profile as JSON, named as in the GraphQL `Customer` type (export archives and
+    /// `customer.*` webhook events).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.customer_id().to_string(), "email": self.email, "firstName": self.first_name, "lastName": self.last_name,
+            "phone": self.phone, "tags": self.tags, "metadata": self.metadata, "totalOrders": self.total_orders,
+            "totalSpent": Money(self.total_spent).as_major(), "firstOrderAt": self.first_order_at.map(time),
+            "lastOrderAt": self.last_order_at.map(time), "createdAt": time(self.created_at), "updatedAt": time(self.updated_at),
+        })
     }
 
     /// The order aggregates the metrics are computed from.
@@ -97,6 +112,7 @@ pub async fn create(conn: &mut AsyncPgConnection, store: StoreId, new: &NewCusto
             match inserted {
                 Some(row) => {
                     addresses::insert_all(conn, store, row.customer_id(), &new.addresses).await?;
+                    announce(conn, &row, EventType::CustomerCreated).await?;
                     Ok((row, true))
                 }
                 None => {
@@ -144,18 +160,34 @@ pub async fn update(conn: &mut AsyncPgConnection, store: StoreId, id: CustomerId
             if let Some(list) = &change.addresses {
                 addresses::replace_all(conn, store, id, list).await?;
             }
+            announce(conn, &row, EventType::CustomerUpdated).await?;
             Ok(row)
         }
     })
     .await
 }
 
-/// Deletes a customer (its addresses go with it); returns whether it existed.
+/// Deletes a customer (its addresses, notes, activity and memberships go with it) and sends
+/// `customer.deleted`; returns whether it existed.
 pub async fn delete(conn: &mut AsyncPgConnection, store: StoreId, id: CustomerId) -> QueryResult<bool> {
-    let n = diesel::delete(customers::table.filter(customers::store_id.eq(store.0).and(customers::id.eq(id.0))))
-        .execute(conn)
-        .await?;
-    Ok(n > 0)
+    conn.transaction(async move |conn| {
+        let n = diesel::delete(customers::table.filter(customers::store_id.eq(store.0).and(customers::id.eq(id.0))))
+            .execute(conn)
+            .await?;
+        if n > 0 {
+            let event = Event { event_type: EventType::CustomerDeleted, customer: Some(id), data: serde_json::json!({ "id": id.to_string() }) };
+            webhooks::emit(conn, store, &event).await?;
+        }
+        Ok(n > 0)
+    })
+    .await
+}
+
+/// Sends `customer.created` or `customer.updated` with the profile as written.
+async fn announce(conn: &mut AsyncPgConnection, row: &CustomerRow, event_type: EventType) -> QueryResult<()> {
+    let event = Event { event_type, customer: Some(row.customer_id()), data: row.to_json() };
+    webhooks::emit(conn, StoreId(row.store_id), &event).await?;
+    Ok(())
 }
 
 /// Whether the customer exists, holding a share lock on the row until the transaction ends (an

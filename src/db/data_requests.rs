@@ -3,10 +3,13 @@
 //! every row that holds their data, in one transaction.
 
 use super::jobs::{self, NewJob};
+use super::json_text::time;
+use super::webhooks::{self, Event};
 use super::{exports, metrics};
 use super::schema::{customers, data_requests, jobs as jobs_table};
 use crate::domain::data_request::{DataRequestKind, ExportFormat};
 use crate::domain::ids::{CustomerId, DataRequestId, StoreId};
+use crate::domain::webhook::EventType;
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
@@ -16,6 +19,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = data_requests, check_for_backend(Pg))]
 pub struct DataRequestRow {
+    pub store_id: uuid::Uuid,
     pub id: uuid::Uuid,
     pub customer_id: uuid::Uuid,
     pub kind: String,
@@ -27,6 +31,52 @@ pub struct DataRequestRow {
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
+}
+
+impl DataRequestRow {
+    /// The request as JSON, named as in the GraphQL `DataRequest` type (webhook events).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": DataRequestId(self.id).to_string(), "customerId": CustomerId(self.customer_id).to_string(),
+            "type": self.kind, "format": self.format, "status": self.status, "reason": self.reason,
+            "notifyCustomer": self.notify_customer, "emailHash": self.email_hash, "createdAt": time(self.created_at),
+            "startedAt": self.started_at.map(time), "completedAt": self.completed_at.map(time),
+        })
+    }
+
+    /// Whether it has finished, one way or the other.
+    pub fn is_finished(&self) -> bool {
+        is_finished(&self.status)
+    }
+}
+
+/// Whether a request in `status` has finished (COMPLETED or FAILED).
+pub fn is_finished(status: &str) -> bool {
+    matches!(status, "COMPLETED" | "FAILED")
+}
+
+/// The channel every change of a request's status is announced on (to subscriptions of every
+/// server instance); the payload is a [`Change`] as JSON.
+pub const CHANNEL: &str = "whale_data_requests";
+
+/// A request's new status, as announced.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Change {
+    pub store: uuid::Uuid,
+    pub request: uuid::Uuid,
+    pub customer: uuid::Uuid,
+    pub status: String,
+}
+
+/// Announces the row's status on [`CHANNEL`] when the caller's transaction commits (at once
+/// outside one).
+async fn announce(conn: &mut AsyncPgConnection, row: &DataRequestRow) -> QueryResult<()> {
+    let change = Change { store: row.store_id, request: row.id, customer: row.customer_id, status: row.status.clone() };
+    let payload = serde_json::to_string(&change).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>("pg_notify(").bind::<diesel::sql_types::Text, _>(CHANNEL).sql(", ").bind::<diesel::sql_types::Text, _>(payload).sql(")::text"))
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// A request with its job's next run.
@@ -95,6 +145,7 @@ pub async fn create(
             .execute(conn)
             .await?;
         let request = find(conn, store, id).await?.ok_or(diesel::result::Error::NotFound)?;
+        announce(conn, &request.row).await?;
         Ok((request, true))
     })
     .await
@@ -149,20 +200,26 @@ pub async fn list(conn: &mut AsyncPgConnection, store: StoreId, filter: &Filter,
     Ok(rows.into_iter().map(|(row, job_run_at)| DataRequest { row, job_run_at }).collect())
 }
 
-/// Marks an open request PROCESSING (its job started); false if it is not open.
+/// Marks a PENDING request PROCESSING (its job started; announced); false if it was not pending.
 pub async fn start(conn: &mut AsyncPgConnection, store: StoreId, id: DataRequestId) -> QueryResult<bool> {
-    let n = diesel::update(data_requests::table.filter(data_requests::store_id.eq(store.0).and(data_requests::id.eq(id.0))))
-        .filter(data_requests::status.eq_any(OPEN))
+    let started: Option<DataRequestRow> = diesel::update(data_requests::table.filter(data_requests::store_id.eq(store.0).and(data_requests::id.eq(id.0))))
+        .filter(data_requests::status.eq("PENDING"))
         .set((data_requests::status.eq("PROCESSING"), data_requests::started_at.eq(Some(Utc::now()))))
-        .execute(conn)
-        .await?;
-    Ok(n == 1)
+        .returning(DataRequestRow::as_returning())
+        .get_result(conn)
+        .await
+        .optional()?;
+    if let Some(row) = &started {
+        announce(conn, row).await?;
+    }
+    Ok(started.is_some())
 }
 
 /// Carries out an erasure in one transaction: the customer row goes, and with it (by cascade)
 /// their addresses, notes, activity and segment memberships; every request about them loses its
-/// reason; past export archives about them are deleted; the request is COMPLETED. Running it
-/// again changes nothing.
+/// reason; past export archives and logged webhook payloads about them are deleted; the request
+/// is COMPLETED, and `customer.deleted` and `data_request.completed` are sent. Running it again
+/// changes nothing.
 pub async fn erase(conn: &mut AsyncPgConnection, store: StoreId, id: DataRequestId) -> QueryResult<()> {
     conn.transaction(async move |conn| {
         let request: Option<DataRequestRow> = data_requests::table
@@ -173,14 +230,20 @@ pub async fn erase(conn: &mut AsyncPgConnection, store: StoreId, id: DataRequest
             .await
             .optional()?;
         let Some(request) = request.filter(|r| r.status != "COMPLETED") else { return Ok::<(), diesel::result::Error>(()) };
-        diesel::delete(customers::table.filter(customers::store_id.eq(store.0).and(customers::id.eq(request.customer_id))))
+        let customer = CustomerId(request.customer_id);
+        let deleted = diesel::delete(customers::table.filter(customers::store_id.eq(store.0).and(customers::id.eq(customer.0))))
             .execute(conn)
             .await?;
         diesel::update(data_requests::table.filter(data_requests::store_id.eq(store.0).and(data_requests::customer_id.eq(request.customer_id))))
             .set(data_requests::reason.eq(None::<String>))
             .execute(conn)
             .await?;
-        exports::delete_for_customer(conn, store, CustomerId(request.customer_id)).await?;
+        exports::delete_for_customer(conn, store, customer).await?;
+        webhooks::delete_for_customer(conn, store, customer).await?;
+        if deleted > 0 {
+            let gone = Event { event_type: EventType::CustomerDeleted, customer: None, data: serde_json::json!({ "id": customer.to_string() }) };
+            webhooks::emit(conn, store, &gone).await?;
+        }
         complete(conn, store, id, Utc::now()).await
     })
     .await?;
@@ -188,21 +251,32 @@ pub async fn erase(conn: &mut AsyncPgConnection, store: StoreId, id: DataRequest
     metrics::refresh_breakpoints(conn, store).await
 }
 
-/// Marks a request COMPLETED at `at`.
+/// Marks an open request COMPLETED at `at`, announces it and sends `data_request.completed`.
 pub async fn complete(conn: &mut AsyncPgConnection, store: StoreId, id: DataRequestId, at: DateTime<Utc>) -> QueryResult<()> {
-    diesel::update(data_requests::table.filter(data_requests::store_id.eq(store.0).and(data_requests::id.eq(id.0))))
-        .set((data_requests::status.eq("COMPLETED"), data_requests::completed_at.eq(Some(at))))
-        .execute(conn)
-        .await?;
-    Ok(())
+    finish(conn, store, id, "COMPLETED", at).await
 }
 
-/// Marks a request FAILED (its job gave up, or there was nothing to do it on).
+/// Marks an open request FAILED (its job gave up, or there was nothing to do it on), announces
+/// it and sends `data_request.failed`.
 pub async fn fail(conn: &mut AsyncPgConnection, store: StoreId, id: DataRequestId) -> QueryResult<()> {
-    diesel::update(data_requests::table.filter(data_requests::store_id.eq(store.0).and(data_requests::id.eq(id.0))))
-        .filter(data_requests::status.eq_any(OPEN))
-        .set((data_requests::status.eq("FAILED"), data_requests::completed_at.eq(Some(Utc::now()))))
-        .execute(conn)
-        .await?;
-    Ok(())
+    finish(conn, store, id, "FAILED", Utc::now()).await
+}
+
+async fn finish(conn: &mut AsyncPgConnection, store: StoreId, id: DataRequestId, status: &'static str, at: DateTime<Utc>) -> QueryResult<()> {
+    conn.transaction(async move |conn| {
+        let finished: Option<DataRequestRow> = diesel::update(data_requests::table.filter(data_requests::store_id.eq(store.0).and(data_requests::id.eq(id.0))))
+            .filter(data_requests::status.eq_any(OPEN))
+            .set((data_requests::status.eq(status), data_requests::completed_at.eq(Some(at))))
+            .returning(DataRequestRow::as_returning())
+            .get_result(conn)
+            .await
+            .optional()?;
+        let Some(row) = finished else { return Ok(()) };
+        announce(conn, &row).await?;
+        let event_type = if status == "COMPLETED" { EventType::DataRequestCompleted } else { EventType::DataRequestFailed };
+        let event = Event { event_type, customer: None, data: row.to_json() };
+        webhooks::emit(conn, store, &event).await?;
+        Ok(())
+    })
+    .await
 }

@@ -7,14 +7,12 @@ use crate::domain::ids::{AddressId, CustomerId, DataRequestId, EventId, NoteId, 
 use crate::domain::metrics::compute;
 use crate::domain::money::Money;
 use crate::error::AppError;
-use chrono::{DateTime, SecondsFormat, Utc};
+use super::json_text::time;
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::{Value, json};
 
-fn time(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
 
 /// The customer's archive, or `None` when the customer is not (or no longer) in the store.
 pub async fn archive(conn: &mut AsyncPgConnection, store: StoreId, customer: CustomerId, now: DateTime<Utc>) -> Result<Option<Value>, AppError> {
@@ -74,12 +72,7 @@ pub async fn archive(conn: &mut AsyncPgConnection, store: StoreId, customer: Cus
         .collect();
     Ok(Some(json!({
         "exportedAt": time(now),
-        "customer": {
-            "id": customer.to_string(), "email": row.email, "firstName": row.first_name, "lastName": row.last_name, "phone": row.phone,
-            "tags": row.tags, "metadata": row.metadata, "totalOrders": row.total_orders, "totalSpent": Money(row.total_spent).as_major(),
-            "firstOrderAt": row.first_order_at.map(time), "lastOrderAt": row.last_order_at.map(time),
-            "createdAt": time(row.created_at), "updatedAt": time(row.updated_at),
-        },
+        "customer": row.to_json(),
         "addresses": addresses,
         "notes": notes,
         "activity": activity,

@@ -1,6 +1,8 @@
 //! A JSONB column read as its text and parsed only when a caller asks for the value: a page of
-//! events carries every event's properties, but few queries select them.
+//! events carries every event's properties, but few queries select them. And the one format of
+//! times in the JSON documents the server writes.
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use diesel::deserialize::{self, FromSql, FromSqlRow};
 use diesel::pg::{Pg, PgValue};
 use diesel::sql_types::Jsonb;
@@ -14,6 +16,12 @@ impl JsonText {
     pub fn value(&self) -> serde_json::Value {
         serde_json::from_str(&self.0).unwrap_or(serde_json::Value::Null)
     }
+}
+
+/// A time as JSON documents we write carry it: RFC 3339 UTC with milliseconds, as the API's
+/// `DateTime` scalar.
+pub fn time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 impl FromSql<Jsonb, Pg> for JsonText {

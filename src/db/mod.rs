@@ -21,5 +21,6 @@ pub mod segment_sql;
 pub mod segments;
 pub mod statements;
 pub mod stores;
+pub mod webhooks;
 
 pub use pool::{DbPool, connect_pool};

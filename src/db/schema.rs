@@ -205,6 +205,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_endpoints (store_id, id) {
+        store_id -> Uuid,
+        id -> Uuid,
+        url -> Text,
+        events -> Array<Text>,
+        description -> Nullable<Text>,
+        secret -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (store_id, id) {
+        store_id -> Uuid,
+        id -> Uuid,
+        endpoint_id -> Uuid,
+        event_id -> Uuid,
+        event_type -> Text,
+        customer_id -> Nullable<Uuid>,
+        payload -> Text,
+        status -> Text,
+        attempts -> Int4,
+        response_status -> Nullable<Int4>,
+        response_body -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        last_attempt_at -> Nullable<Timestamptz>,
+        job_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(api_keys -> stores (store_id));
 diesel::allow_tables_to_appear_in_same_query!(
     stores,
@@ -219,5 +251,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     segment_members,
     jobs,
     data_requests,
-    data_exports
+    data_exports,
+    webhook_endpoints,
+    webhook_deliveries
 );

@@ -2,8 +2,10 @@
 
 use super::InputError;
 use super::text::bounded_text;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use super::signing::mac;
+use chrono::{DateTime, Duration, Utc};
+use hmac::Mac;
+use std::sync::Arc;
 
 /// The longest reason, in characters.
 pub const MAX_REASON_CHARS: usize = 500;
@@ -47,17 +49,35 @@ pub const EXPORT_RETENTION_DAYS: i64 = 7;
 /// How long one download link works (each read of `downloadUrl` makes a fresh one).
 pub const DOWNLOAD_LINK_SECS: i64 = 3600;
 
+/// Where download links point and how they are signed.
+#[derive(Clone)]
+pub struct DownloadLinks {
+    /// The server's public base URL, e.g. `https://crm.example.com`.
+    pub base_url: String,
+    /// The server's secret.
+    pub secret: Arc<[u8]>,
+}
+
+impl DownloadLinks {
+    /// A link to the request's archive, working until `expires`.
+    pub fn link(&self, request: &str, expires: DateTime<Utc>) -> String {
+        let expires = expires.timestamp();
+        let signature = download_signature(&self.secret, request, expires);
+        format!("{}/downloads/{request}?expires={expires}&signature={signature}", self.base_url.trim_end_matches('/'))
+    }
+
+    /// The link to an export completed at `completed`, as handed out at `now`: valid for
+    /// [`DOWNLOAD_LINK_SECS`] and never past the archive's expiry (none once it has expired).
+    pub fn for_export(&self, request: &str, completed: DateTime<Utc>, now: DateTime<Utc>) -> Option<String> {
+        let archive_expires = completed + Duration::days(EXPORT_RETENTION_DAYS);
+        (now < archive_expires).then(|| self.link(request, archive_expires.min(now + Duration::seconds(DOWNLOAD_LINK_SECS))))
+    }
+}
+
 /// The signature of a download link: HMAC-SHA256 over `"<request id>.<expiry, unix seconds>"`
 /// under the server's secret, in hex.
 pub fn download_signature(secret: &[u8], request: &str, expires: i64) -> String {
     hex::encode(mac(secret, format!("{request}.{expires}").as_bytes()).finalize().into_bytes())
-}
-
-/// HMAC-SHA256 of `message` under `secret`.
-fn mac(secret: &[u8], message: &[u8]) -> Hmac<Sha256> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
-    mac.update(message);
-    mac
 }
 
 /// Whether `signature` (hex) signs the request and expiry, compared in constant time.

@@ -87,6 +87,18 @@ public_id!(
     /// A GDPR/CCPA data request (erasure or export).
     DataRequestId, "dreq_"
 );
+public_id!(
+    /// A webhook endpoint: a URL of the store's that receives events.
+    WebhookEndpointId, "we_"
+);
+public_id!(
+    /// An event sent to webhook endpoints (the same for every endpoint that received it).
+    WebhookEventId, "whevt_"
+);
+public_id!(
+    /// One event's delivery to one endpoint, with its attempts.
+    WebhookDeliveryId, "whdel_"
+);
 
 #[cfg(test)]
 mod tests {

@@ -18,7 +18,9 @@ pub mod note;
 pub mod phone;
 pub mod rfm;
 pub mod segment;
+pub mod signing;
 pub mod tags;
 pub mod text;
+pub mod webhook;
 
 pub use input_error::InputError;

@@ -7,12 +7,13 @@
 
 pub mod data_requests;
 pub mod metrics;
-pub mod wakeups;
+pub mod webhooks;
 pub mod worker;
 
 use crate::db::{self, DbPool};
 use crate::db::jobs::{self, ClaimedJob};
-use crate::domain::ids::{DataRequestId, JobId, StoreId};
+use crate::domain::data_request::DownloadLinks;
+use crate::domain::ids::{DataRequestId, JobId, StoreId, WebhookDeliveryId};
 use rand::Rng;
 use std::time::Duration;
 
@@ -27,11 +28,23 @@ pub enum JobKind {
     DataRequestExport,
     /// Delete an export archive at its expiry (payload: `{"request": "dreq_..."}`).
     DataExportExpire,
+    /// Send a webhook delivery (payload: `{"delivery": "whdel_..."}`).
+    WebhookDeliver,
+}
+
+/// What jobs run with.
+#[derive(Clone)]
+pub struct JobContext {
+    pub pool: DbPool,
+    /// For the download links in `data_request.completed` deliveries.
+    pub links: DownloadLinks,
+    pub webhooks: webhooks::Sender,
 }
 
 impl JobKind {
     /// Every kind.
-    pub const ALL: [JobKind; 4] = [JobKind::MetricsRefit, JobKind::DataRequestErasure, JobKind::DataRequestExport, JobKind::DataExportExpire];
+    pub const ALL: [JobKind; 5] =
+        [JobKind::MetricsRefit, JobKind::DataRequestErasure, JobKind::DataRequestExport, JobKind::DataExportExpire, JobKind::WebhookDeliver];
 
     /// The stored name.
     pub fn as_str(self) -> &'static str {
@@ -40,6 +53,7 @@ impl JobKind {
             Self::DataRequestErasure => "data_request.erasure",
             Self::DataRequestExport => "data_request.export",
             Self::DataExportExpire => "data_export.expire",
+            Self::WebhookDeliver => db::webhooks::DELIVER_JOB,
         }
     }
 
@@ -53,15 +67,18 @@ impl JobKind {
         match self {
             Self::MetricsRefit => 5,
             Self::DataRequestErasure | Self::DataRequestExport | Self::DataExportExpire => 10,
+            Self::WebhookDeliver => db::webhooks::DELIVER_ATTEMPTS,
         }
     }
 
-    /// The wait after the `attempts`-th failed attempt: doubling from the kind's first delay up
-    /// to its cap, with ±20 % jitter so jobs that failed together do not retry together.
-    pub fn backoff(self, attempts: i32) -> Duration {
+    /// The wait after the `attempts`-th failed attempt: doubling from the kind's first delay
+    /// (for webhooks, `webhook_first_retry`) up to its cap, with ±20 % jitter so jobs that failed
+    /// together do not retry together.
+    pub fn backoff(self, attempts: i32, webhook_first_retry: Duration) -> Duration {
         let (first, cap) = match self {
             Self::MetricsRefit => (Duration::from_secs(10), Duration::from_secs(3600)),
             Self::DataRequestErasure | Self::DataRequestExport | Self::DataExportExpire => (Duration::from_secs(5), Duration::from_secs(3600)),
+            Self::WebhookDeliver => (webhook_first_retry, Duration::from_secs(4 * 3600)),
         };
         let doubled = first.saturating_mul(1 << attempts.clamp(1, 20).saturating_sub(1) as u32).min(cap);
         doubled.mul_f64(rand::rng().random_range(0.8..1.2))
@@ -88,7 +105,8 @@ pub async fn wait_until_finished(pool: &DbPool, id: JobId, timeout: Duration) ->
 }
 
 /// Does the work of a claimed job.
-pub async fn run(pool: &DbPool, kind: JobKind, job: &ClaimedJob) -> anyhow::Result<()> {
+pub async fn run(context: &JobContext, kind: JobKind, job: &ClaimedJob) -> anyhow::Result<()> {
+    let pool = &context.pool;
     let store = StoreId(job.store_id);
     match kind {
         JobKind::MetricsRefit => {
@@ -110,6 +128,7 @@ pub async fn run(pool: &DbPool, kind: JobKind, job: &ClaimedJob) -> anyhow::Resu
             data_requests::export(&mut conn, store, request).await
         }
         JobKind::DataExportExpire => data_requests::expire(&mut *pool.get().await?, store, data_request_of(job)?).await,
+        JobKind::WebhookDeliver => webhooks::deliver(context, store, delivery_of(job)?).await,
     }
 }
 
@@ -117,11 +136,20 @@ pub async fn run(pool: &DbPool, kind: JobKind, job: &ClaimedJob) -> anyhow::Resu
 pub async fn give_up(pool: &DbPool, kind: JobKind, job: &ClaimedJob) -> anyhow::Result<()> {
     match kind {
         JobKind::MetricsRefit | JobKind::DataExportExpire => Ok(()),
+        JobKind::WebhookDeliver => {
+            let mut conn = pool.get().await?;
+            Ok(db::webhooks::give_up(&mut conn, StoreId(job.store_id), delivery_of(job)?).await?)
+        }
         JobKind::DataRequestErasure | JobKind::DataRequestExport => {
             let mut conn = pool.get().await?;
             Ok(db::data_requests::fail(&mut conn, StoreId(job.store_id), data_request_of(job)?).await?)
         }
     }
+}
+
+fn delivery_of(job: &ClaimedJob) -> anyhow::Result<WebhookDeliveryId> {
+    let id = job.payload.get("delivery").and_then(|v| v.as_str()).ok_or_else(|| anyhow::anyhow!("job payload names no delivery"))?;
+    WebhookDeliveryId::parse(id).map_err(|_| anyhow::anyhow!("job payload names a malformed delivery id"))
 }
 
 fn data_request_of(job: &ClaimedJob) -> anyhow::Result<DataRequestId> {
@@ -145,9 +173,20 @@ mod tests {
     fn backoff_doubles_up_to_its_cap_with_jitter() {
         let within = |d: Duration, secs: f64| (secs * 0.8..=secs * 1.2).contains(&d.as_secs_f64());
         let kind = JobKind::MetricsRefit;
-        assert!(within(kind.backoff(1), 10.0));
-        assert!(within(kind.backoff(2), 20.0));
-        assert!(within(kind.backoff(4), 80.0));
-        assert!(within(kind.backoff(30), 3600.0));
+        let webhook_first = Duration::from_secs(60);
+        assert!(within(kind.backoff(1, webhook_first), 10.0));
+        assert!(within(kind.backoff(2, webhook_first), 20.0));
+        assert!(within(kind.backoff(4, webhook_first), 80.0));
+        assert!(within(kind.backoff(30, webhook_first), 3600.0));
+    }
+
+    #[test]
+    fn webhook_retries_span_about_a_day() {
+        let first = Duration::from_secs(60);
+        let kind = JobKind::WebhookDeliver;
+        assert!((0.8 * 60.0..=1.2 * 60.0).contains(&kind.backoff(1, first).as_secs_f64()));
+        // the nominal waits between the attempts (the jitter averages out)
+        let total: u64 = (1..kind.max_attempts()).map(|n| (60u64 << (n - 1).min(20)).min(4 * 3600)).sum();
+        assert!((22 * 3600..=26 * 3600).contains(&total), "{total} s");
     }
 }

@@ -1,9 +1,8 @@
 //! A worker: claims one due job at a time, keeps its lease while the job runs, and records the
 //! outcome — done, queued again after a backoff, or failed for good.
 
-use super::{JobKind, run};
-use crate::config::JobsConfig;
-use crate::db::DbPool;
+use super::{JobContext, JobKind, run};
+use crate::config::Config;
 use crate::db::jobs::{self, ClaimedJob};
 use crate::domain::ids::JobId;
 use chrono::Utc;
@@ -16,21 +15,27 @@ use tokio::task::JoinHandle;
 pub struct Settings {
     pub poll: Duration,
     pub lease: Duration,
+    /// The wait before a failed webhook delivery's first retry.
+    pub webhook_first_retry: Duration,
 }
 
-impl From<&JobsConfig> for Settings {
-    fn from(config: &JobsConfig) -> Self {
-        Self { poll: Duration::from_millis(config.poll_ms), lease: Duration::from_secs(config.lease_secs) }
+impl From<&Config> for Settings {
+    fn from(config: &Config) -> Self {
+        Self {
+            poll: Duration::from_millis(config.jobs.poll_ms),
+            lease: Duration::from_secs(config.jobs.lease_secs),
+            webhook_first_retry: Duration::from_secs(config.webhooks.first_retry_secs),
+        }
     }
 }
 
 /// Starts `count` workers, woken by `wakeups`; they stop claiming once `stop` turns true and
 /// end after their current job.
-pub fn spawn(pool: &DbPool, count: usize, settings: &Settings, wakeups: &watch::Receiver<u64>, stop: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+pub fn spawn(context: &JobContext, count: usize, settings: &Settings, wakeups: &watch::Receiver<u64>, stop: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
     let process = uuid::Uuid::new_v4().simple().to_string();
     (0..count)
         .map(|n| {
-            let worker = Worker { id: format!("{}-{}-{n}", std::process::id(), &process[..8]), pool: pool.clone(), settings: settings.clone() };
+            let worker = Worker { id: format!("{}-{}-{n}", std::process::id(), &process[..8]), context: context.clone(), settings: settings.clone() };
             tokio::spawn(worker.work(wakeups.clone(), stop.clone()))
         })
         .collect()
@@ -39,7 +44,7 @@ pub fn spawn(pool: &DbPool, count: usize, settings: &Settings, wakeups: &watch::
 struct Worker {
     /// Unique among all workers of all processes (it fences the jobs' outcomes).
     id: String,
-    pool: DbPool,
+    context: JobContext,
     settings: Settings,
 }
 
@@ -66,7 +71,7 @@ impl Worker {
     }
 
     async fn claim(&self) -> anyhow::Result<Option<ClaimedJob>> {
-        let mut conn = self.pool.get().await?;
+        let mut conn = self.context.pool.get().await?;
         let kinds = JobKind::ALL.map(JobKind::as_str);
         Ok(jobs::claim(&mut conn, &self.id, &kinds, self.settings.lease.as_secs_f64(), 1).await?.pop())
     }
@@ -78,10 +83,10 @@ impl Worker {
             // The job's workers kept dying before recording an outcome: do not try again.
             Some(_) if job.attempts > job.max_attempts => Err(anyhow::anyhow!("abandoned: no outcome after {} attempts", job.max_attempts)),
             Some(kind) => {
-                let pool = self.pool.clone();
+                let context = self.context.clone();
                 let claimed = job.clone();
                 // Its own task, so a panic is an outcome like an error.
-                let mut work = tokio::spawn(async move { run(&pool, kind, &claimed).await });
+                let mut work = tokio::spawn(async move { run(&context, kind, &claimed).await });
                 tokio::select! {
                     joined = &mut work => joined.unwrap_or_else(|panic| Err(anyhow::anyhow!("the job panicked: {panic}"))),
                     lost = self.keep_lease(id) => {
@@ -105,7 +110,7 @@ impl Worker {
         loop {
             tokio::time::sleep(self.settings.lease / 3).await;
             let renewed = async {
-                let mut conn = self.pool.get().await?;
+                let mut conn = self.context.pool.get().await?;
                 anyhow::Ok(jobs::renew(&mut conn, id, &self.id, lease).await?)
             };
             match renewed.await {
@@ -118,7 +123,7 @@ impl Worker {
 
     async fn record(&self, job: &ClaimedJob, outcome: anyhow::Result<()>) -> anyhow::Result<()> {
         let id = JobId(job.id);
-        let mut conn = self.pool.get().await?;
+        let mut conn = self.context.pool.get().await?;
         match outcome {
             Ok(()) => {
                 jobs::succeed(&mut conn, id, &self.id).await?;
@@ -129,10 +134,10 @@ impl Worker {
                 let kind = JobKind::parse(&job.kind);
                 let retry_at = kind
                     .filter(|_| job.attempts < job.max_attempts)
-                    .map(|kind| Utc::now() + chrono::Duration::from_std(kind.backoff(job.attempts)).unwrap_or_default());
+                    .map(|kind| Utc::now() + chrono::Duration::from_std(kind.backoff(job.attempts, self.settings.webhook_first_retry)).unwrap_or_default());
                 let recorded = jobs::fail(&mut conn, id, &self.id, &error, retry_at).await?;
                 if let (true, None, Some(kind)) = (recorded, retry_at, kind) {
-                    super::give_up(&self.pool, kind, job).await?;
+                    super::give_up(&self.context.pool, kind, job).await?;
                 }
                 match retry_at {
                     Some(at) => tracing::warn!(job = %id, kind = %job.kind, attempt = job.attempts, retry_at = %at, error, "job failed; will retry"),

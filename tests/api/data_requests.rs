@@ -34,6 +34,9 @@ fn pg_dump() -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn erasure_removes_every_trace_of_the_customer_and_keeps_a_proof() {
     let app = TestApp::spawn().await;
+    // webhook payloads about the customer are personal data too
+    let receiver = WebhookReceiver::start(vec![]).await;
+    let (endpoint, _) = app.create_endpoint(&receiver.url, &["CUSTOMER_CREATED", "CUSTOMER_UPDATED", "CUSTOMER_DELETED", "DATA_REQUEST_COMPLETED"]).await;
     let tag = uuid::Uuid::new_v4().simple().to_string();
     let marker = |what: &str| format!("{what}{}", &tag[..12]);
     let email = format!("{}@erase.example", marker("zed"));
@@ -60,6 +63,9 @@ async fn erasure_removes_every_trace_of_the_customer_and_keeps_a_proof() {
         .await;
     assert_eq!(segment["data"]["createSegment"]["memberCount"], 2, "{segment}");
     let segment_id = segment["data"]["createSegment"]["id"].as_str().unwrap().to_owned();
+    assert_no_errors(&app.gql("mutation($id: ID!, $n: String!) { updateCustomer(id: $id, input: { lastName: $n }) { customer { id } } }", json!({ "id": id, "n": marker("Quux") })).await);
+    let logged = app.gql("query($id: ID!) { webhookEndpoint(id: $id) { deliveries { nodes { event payload } } } }", json!({ "id": endpoint })).await;
+    assert!(logged.to_string().contains(&marker("Zebedee")), "the delivery log holds the profile: {logged}");
     let phone_digits = "4155550199";
     let markers = [email.clone(), marker("Zebedee"), marker("Quux"), marker("tag"), marker("meta"), marker("Line"), marker("City"), marker("Order"), marker("ord"), marker("prop"), marker("Chat"), marker("Note"), marker("Reason")];
     let before = pg_dump();
@@ -95,6 +101,16 @@ async fn erasure_removes_every_trace_of_the_customer_and_keeps_a_proof() {
     }
     assert!(!after.contains(phone_digits) && !after.contains("+14155550199"), "the dump still holds the phone");
     assert!(after.contains(&email_proof(TEST_SECRET.as_bytes(), &email)), "the proof is kept");
+    // what the log still shows about them: that they were deleted, and the request completed
+    let logged = app.gql("query($id: ID!) { webhookEndpoint(id: $id) { deliveries { nodes { event payload } } } }", json!({ "id": endpoint })).await;
+    let about: Vec<&str> = logged["data"]["webhookEndpoint"]["deliveries"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["payload"]["data"]["id"] == id.as_str() || d["payload"]["data"]["customerId"] == id.as_str())
+        .filter_map(|d| d["event"].as_str())
+        .collect();
+    assert_eq!(about, ["DATA_REQUEST_COMPLETED", "CUSTOMER_DELETED"], "{logged}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

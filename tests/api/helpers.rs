@@ -4,7 +4,7 @@
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
-use whale_crm::config::{Config, DatabaseConfig, HttpConfig, JobsConfig, LimitsConfig, ServerSecret};
+use whale_crm::config::{Config, DatabaseConfig, HttpConfig, JobsConfig, LimitsConfig, ServerSecret, WebhooksConfig};
 
 /// The tests' server secret.
 pub const TEST_SECRET: &str = "test-secret-of-at-least-32-characters";
@@ -28,6 +28,8 @@ pub fn test_config() -> Config {
         },
         limits: LimitsConfig { max_depth: 12, max_complexity: 20_000 },
         jobs: JobsConfig { metrics_interval_secs: 0, workers: 2, poll_ms: 200, lease_secs: 3 },
+        // the tests' receivers listen on loopback; retries come quickly
+        webhooks: WebhooksConfig { timeout_secs: 5, first_retry_secs: 1, allow_private: true },
         secret: ServerSecret(TEST_SECRET.as_bytes().into()),
     }
 }
@@ -49,12 +51,12 @@ impl TestApp {
         let _ = tracing_subscriber::fmt().with_env_filter("warn,whale_crm=info").with_test_writer().try_init();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let (router, pool) = whale_crm::server::prepare(&config).await.expect("server prepares");
+        let whale_crm::server::App { router, pool, notifications } = whale_crm::server::prepare(&config).await.expect("server prepares");
         // Workers run until the test's runtime ends (a job cut short is taken over when its
         // lease runs out, by another test's workers).
         let (stop, stopped) = tokio::sync::watch::channel(false);
         std::mem::forget(stop);
-        whale_crm::server::start_workers(&config, &pool, config.jobs.workers, &stopped);
+        whale_crm::server::start_workers(&config, &pool, config.jobs.workers, &notifications, &stopped).expect("workers start");
         tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
         let (store, key) = new_store("test store", false).await;
         Self { addr, client: reqwest::Client::new(), store, key }
@@ -134,4 +136,134 @@ pub fn error_path(body: &Value) -> String {
 /// A unique email for this test run.
 pub fn unique_email(tag: &str) -> String {
     format!("{tag}.{}@example.com", uuid::Uuid::new_v4().simple())
+}
+
+/// A WebSocket to `/graphql/ws`.
+pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens `/graphql/ws` speaking `protocol` (`graphql-transport-ws` or `graphql-ws`).
+pub async fn ws_connect(addr: SocketAddr, protocol: &str) -> Socket {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("ws://{addr}/graphql/ws").into_client_request().unwrap();
+    request.headers_mut().insert("Sec-WebSocket-Protocol", protocol.parse().unwrap());
+    let (socket, _) = tokio_tungstenite::connect_async(request).await.expect("websocket");
+    socket
+}
+
+/// Sends a JSON message.
+pub async fn ws_send(socket: &mut Socket, message: Value) {
+    use futures_util::SinkExt;
+    socket.send(tokio_tungstenite::tungstenite::Message::Text(message.to_string().into())).await.expect("send");
+}
+
+/// The next JSON message within `secs` seconds, skipping keep-alives (`ka`, pings); `None` when
+/// the socket closes. Panics when nothing arrives in time.
+pub async fn ws_next_within(socket: &mut Socket, secs: u64) -> Option<Value> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(secs), socket.next()).await.expect("a message in time")? {
+            Ok(Message::Text(text)) => {
+                let value: Value = serde_json::from_str(&text).unwrap();
+                if value["type"] != "ka" && value["type"] != "ping" {
+                    return Some(value);
+                }
+            }
+            Ok(Message::Close(_)) | Err(_) => return None,
+            Ok(_) => continue,
+        }
+    }
+}
+
+/// [`ws_next_within`] ten seconds.
+pub async fn next_json(socket: &mut Socket) -> Option<Value> {
+    ws_next_within(socket, 10).await
+}
+
+/// Connects and authenticates with `key`; panics unless acknowledged.
+pub async fn ws_session(addr: SocketAddr, protocol: &str, key: &str) -> Socket {
+    let mut socket = ws_connect(addr, protocol).await;
+    ws_send(&mut socket, json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {key}") } })).await;
+    let ack = next_json(&mut socket).await.expect("an answer to connection_init");
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    socket
+}
+
+/// How a test's webhook receiver answers one request.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+    pub delay: std::time::Duration,
+    pub location: Option<String>,
+}
+
+impl Reply {
+    pub fn status(status: u16) -> Self {
+        Self { status, body: String::new(), delay: std::time::Duration::ZERO, location: None }
+    }
+}
+
+/// A request a receiver got.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+/// A local HTTP server standing in for a store's webhook endpoint: it answers with the scripted
+/// replies in turn (then 200) and hands every request it got to the test.
+pub struct WebhookReceiver {
+    pub url: String,
+    pub received: tokio::sync::mpsc::UnboundedReceiver<Received>,
+}
+
+impl WebhookReceiver {
+    pub async fn start(script: Vec<Reply>) -> Self {
+        use axum::response::IntoResponse;
+        let script = std::sync::Arc::new(std::sync::Mutex::new(std::collections::VecDeque::from(script)));
+        let (tx, received) = tokio::sync::mpsc::unbounded_channel();
+        let handler = move |headers: axum::http::HeaderMap, body: String| {
+            let reply = script.lock().unwrap().pop_front().unwrap_or_else(|| Reply::status(200));
+            let tx = tx.clone();
+            async move {
+                let _ = tx.send(Received { headers, body });
+                tokio::time::sleep(reply.delay).await;
+                let mut response = (axum::http::StatusCode::from_u16(reply.status).unwrap(), reply.body).into_response();
+                if let Some(location) = reply.location {
+                    response.headers_mut().insert(axum::http::header::LOCATION, location.parse().unwrap());
+                }
+                response
+            }
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}/hooks/whale", listener.local_addr().unwrap());
+        let router = axum::Router::new().route("/hooks/whale", axum::routing::post(handler));
+        tokio::spawn(async move { axum::serve(listener, router).await.expect("receiver") });
+        Self { url, received }
+    }
+
+    /// The next request, within `secs` seconds.
+    pub async fn next_within(&mut self, secs: u64) -> Received {
+        tokio::time::timeout(std::time::Duration::from_secs(secs), self.received.recv()).await.expect("a delivery in time").expect("receiver running")
+    }
+
+    /// Whether a request arrives within `millis`.
+    pub async fn gets_something_within(&mut self, millis: u64) -> bool {
+        tokio::time::timeout(std::time::Duration::from_millis(millis), self.received.recv()).await.is_ok()
+    }
+}
+
+pub const CREATE_ENDPOINT: &str = "mutation($input: WebhookEndpointInput!) {
+  createWebhookEndpoint(input: $input) { secret endpoint { id url events description secretHint createdAt } }
+}";
+
+impl TestApp {
+    /// Creates a webhook endpoint at `url` for `events`; returns (id, secret).
+    pub async fn create_endpoint(&self, url: &str, events: &[&str]) -> (String, String) {
+        let body = self.gql(CREATE_ENDPOINT, json!({ "input": { "url": url, "events": events } })).await;
+        assert_no_errors(&body);
+        let created = &body["data"]["createWebhookEndpoint"];
+        (created["endpoint"]["id"].as_str().unwrap().to_owned(), created["secret"].as_str().unwrap().to_owned())
+    }
 }

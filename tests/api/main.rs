@@ -20,3 +20,5 @@ mod notes;
 mod schema;
 mod seed;
 mod segments;
+mod subscriptions;
+mod webhooks;

@@ -1,13 +1,12 @@
 //! `DataRequest` and its enums.
 
 use crate::db::data_requests::DataRequest as Stored;
-use crate::config::ServerSecret;
-use crate::domain::data_request::{DOWNLOAD_LINK_SECS, DataRequestKind, EXPORT_RETENTION_DAYS, ExportFormat, download_signature};
+use crate::domain::data_request::{DataRequestKind, DownloadLinks, ExportFormat};
 use crate::domain::ids::{CustomerId, DataRequestId};
 use crate::graphql::pagination::PageInfo;
 use crate::graphql::scalars::Timestamp;
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, Utc};
 
 /// What the customer asked for.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,24 +42,6 @@ impl From<DataExportFormat> for ExportFormat {
             DataExportFormat::Json => Self::Json,
             DataExportFormat::Csv => Self::Csv,
         }
-    }
-}
-
-/// Where download links point and how they are signed.
-#[derive(Clone)]
-pub struct DownloadLinks {
-    /// The server's public base URL, e.g. `https://crm.example.com`.
-    pub base_url: String,
-    pub secret: ServerSecret,
-}
-
-impl DownloadLinks {
-    /// A link to the request's archive, working until `expires`.
-    pub fn link(&self, request: DataRequestId, expires: DateTime<Utc>) -> String {
-        let expires = expires.timestamp();
-        let id = request.to_string();
-        let signature = download_signature(&self.secret.0, &id, expires);
-        format!("{}/downloads/{id}?expires={expires}&signature={signature}", self.base_url.trim_end_matches('/'))
     }
 }
 
@@ -162,17 +143,11 @@ impl DataRequest {
     /// the archive expires, 7 days after completion.
     async fn download_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         let row = &self.0.row;
-        let (Some(DataRequestKind::Export), Some(completed)) = (DataRequestKind::from_stored(&row.kind), row.completed_at) else { return Ok(None) };
-        if row.status != "COMPLETED" {
+        let (Some(DataRequestKind::Export), Some(completed), "COMPLETED") = (DataRequestKind::from_stored(&row.kind), row.completed_at, row.status.as_str())
+        else {
             return Ok(None);
-        }
-        let archive_expires = completed + Duration::days(EXPORT_RETENTION_DAYS);
-        let now = Utc::now();
-        if now >= archive_expires {
-            return Ok(None);
-        }
-        let links = ctx.data::<DownloadLinks>()?;
-        Ok(Some(links.link(DataRequestId(row.id), archive_expires.min(now + Duration::seconds(DOWNLOAD_LINK_SECS)))))
+        };
+        Ok(ctx.data::<DownloadLinks>()?.for_export(&DataRequestId(row.id).to_string(), completed, Utc::now()))
     }
     /// When it was made.
     async fn created_at(&self) -> Timestamp {

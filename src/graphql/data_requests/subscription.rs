@@ -1,0 +1,126 @@
+//! `dataRequestCompleted` and `dataRequestUpdated`: status changes announced with NOTIFY by
+//! whichever instance made them (`db::data_requests::CHANNEL`), heard by every instance
+//! (`notifications`), filtered to the subscriber's store, and read back from the database.
+
+use super::types::DataRequest;
+use crate::db::DbPool;
+use crate::db::data_requests::{self, Change, is_finished};
+use crate::domain::ids::{CustomerId, DataRequestId, StoreId};
+use crate::error::AppError;
+use crate::graphql::context;
+use crate::graphql::customers::query::customer_id;
+use async_graphql::{Context, ID, Result, Subscription};
+use futures_util::stream::{self, BoxStream, StreamExt};
+use tokio::sync::broadcast::{self, error::RecvError};
+
+/// Every data request status change this instance hears (`None`: some may have been missed).
+#[derive(Clone)]
+pub struct DataRequestChanges(pub broadcast::Sender<Option<Change>>);
+
+/// Data request subscriptions.
+#[derive(Default)]
+pub struct DataRequestSubscription;
+
+#[Subscription]
+impl DataRequestSubscription {
+    /// Fires when a data request finishes — COMPLETED, or FAILED after its last attempt (read
+    /// `status`) — whichever server instance or worker finished it. With `id`: once, for that
+    /// request (at once if it has already finished), then the subscription ends. With
+    /// `customerId`: for that customer's requests. With neither: for every request of the store.
+    async fn data_request_completed(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only this request (`dreq_...`).")] id: Option<ID>,
+        #[graphql(desc = "Only requests about this customer.")] customer_id: Option<ID>,
+    ) -> Result<BoxStream<'static, Result<DataRequest>>> {
+        watch(ctx, id.as_ref(), customer_id.as_ref(), true).await
+    }
+
+    /// Fires on every status change of a data request: PENDING (made), PROCESSING, COMPLETED,
+    /// FAILED. With `id`: that request's changes, ending after it finishes (a request that has
+    /// already finished is sent once, as it is). With `customerId`:
+    /// that customer's requests. With neither: every request of the store.
+    async fn data_request_updated(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only this request (`dreq_...`).")] id: Option<ID>,
+        #[graphql(desc = "Only requests about this customer.")] customer_id: Option<ID>,
+    ) -> Result<BoxStream<'static, Result<DataRequest>>> {
+        watch(ctx, id.as_ref(), customer_id.as_ref(), false).await
+    }
+}
+
+/// What one subscription listens for.
+struct Watcher {
+    store: StoreId,
+    request: Option<DataRequestId>,
+    customer: Option<CustomerId>,
+    finished_only: bool,
+    pool: DbPool,
+}
+
+impl Watcher {
+    fn wants(&self, change: &Change) -> bool {
+        change.store == self.store.0
+            && self.request.is_none_or(|r| r.0 == change.request)
+            && self.customer.is_none_or(|c| c.0 == change.customer)
+            && (!self.finished_only || is_finished(&change.status))
+    }
+
+    async fn load(&self, id: DataRequestId) -> Result<Option<data_requests::DataRequest>, AppError> {
+        let mut conn = self.pool.get().await?;
+        Ok(data_requests::find(&mut conn, self.store, id).await?)
+    }
+
+    /// The next request to send, and whether the subscription ends after it.
+    async fn next(&self, changes: &mut broadcast::Receiver<Option<Change>>) -> Option<Result<(DataRequest, bool)>> {
+        loop {
+            let id = match changes.recv().await {
+                Ok(Some(change)) if self.wants(&change) => DataRequestId(change.request),
+                Ok(Some(_)) => continue,
+                // Changes may have been missed: a subscription to one request looks again.
+                Ok(None) | Err(RecvError::Lagged(_)) => match self.request {
+                    Some(id) => id,
+                    None => continue,
+                },
+                Err(RecvError::Closed) => return None,
+            };
+            match self.load(id).await {
+                Ok(Some(request)) if !self.finished_only || request.row.is_finished() => {
+                    let last = self.request.is_some() && request.row.is_finished();
+                    return Some(Ok((DataRequest(request), last)));
+                }
+                Ok(_) => continue,
+                Err(err) => return Some(Err(err.into())),
+            }
+        }
+    }
+}
+
+async fn watch(ctx: &Context<'_>, id: Option<&ID>, customer: Option<&ID>, finished_only: bool) -> Result<BoxStream<'static, Result<DataRequest>>> {
+    let store = context::store(ctx)?;
+    let request = id.map(|id| DataRequestId::parse(id).map_err(|e| AppError::bad_input("id", e.to_string()))).transpose()?;
+    let customer = customer.map(|c| customer_id("customerId", c)).transpose()?;
+    // Listen first, then read the current state: nothing can slip between the two.
+    let changes = ctx.data::<DataRequestChanges>()?.0.subscribe();
+    let watcher = Watcher { store, request, customer, finished_only, pool: ctx.data::<DbPool>()?.clone() };
+    if let Some(id) = request {
+        let current = watcher.load(id).await?.ok_or_else(|| AppError::not_found("data request", id, "id"))?;
+        if customer.is_some_and(|c| c.0 != current.row.customer_id) {
+            return Err(AppError::bad_input("customerId", "is not the customer this request is about").into());
+        }
+        if current.row.is_finished() {
+            // nothing more will happen to it
+            return Ok(stream::once(async move { Ok(DataRequest(current)) }).boxed());
+        }
+    }
+    let watched = stream::unfold(Some((watcher, changes)), |state| async move {
+        let (watcher, mut changes) = state?;
+        match watcher.next(&mut changes).await? {
+            Ok((request, true)) => Some((Ok(request), None)),
+            Ok((request, false)) => Some((Ok(request), Some((watcher, changes)))),
+            Err(err) => Some((Err(err), Some((watcher, changes)))),
+        }
+    });
+    Ok(watched.boxed())
+}
