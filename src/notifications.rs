@@ -3,7 +3,7 @@
 //! change made by any instance reaches this instance's subscriptions). Notifications are sent in
 //! the transactions that cause them, so they arrive only once those commit.
 
-use crate::db::data_requests::{self, Change};
+use crate::db::data_requests::{self, DataRequestRow};
 use crate::db::jobs;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use futures_util::StreamExt;
@@ -19,9 +19,10 @@ pub struct Notifications {
     /// Changes whenever a job is enqueued anywhere (and once on every reconnect, since
     /// notifications sent while the connection was down are lost; workers also poll).
     pub job_wakeups: watch::Receiver<u64>,
-    /// Every data request status change of every store; `None` after a reconnect (changes may
-    /// have been missed: listeners should look at the current state again).
-    pub data_requests: broadcast::Sender<Option<Change>>,
+    /// Every data request status change of every store, the request as it was changed; `None`
+    /// after a reconnect (changes may have been missed: listeners should look at the current
+    /// state again).
+    pub data_requests: broadcast::Sender<Option<DataRequestRow>>,
 }
 
 /// Starts listening, for the life of the process; reconnects a second after the connection fails.
@@ -40,7 +41,7 @@ pub fn spawn(database_url: String) -> Notifications {
     Notifications { job_wakeups, data_requests }
 }
 
-async fn listen(database_url: &str, wake: &watch::Sender<u64>, changes: &broadcast::Sender<Option<Change>>) -> anyhow::Result<()> {
+async fn listen(database_url: &str, wake: &watch::Sender<u64>, changes: &broadcast::Sender<Option<DataRequestRow>>) -> anyhow::Result<()> {
     let mut conn = AsyncPgConnection::establish(database_url).await?;
     diesel::sql_query(format!("LISTEN {}", jobs::CHANNEL)).execute(&mut conn).await?;
     diesel::sql_query(format!("LISTEN {}", data_requests::CHANNEL)).execute(&mut conn).await?;
@@ -58,7 +59,7 @@ async fn listen(database_url: &str, wake: &watch::Sender<u64>, changes: &broadca
             Ok(Some(notification)) => {
                 let notification = notification?;
                 if notification.channel == data_requests::CHANNEL {
-                    match serde_json::from_str::<Change>(&notification.payload) {
+                    match serde_json::from_str::<DataRequestRow>(&notification.payload) {
                         Ok(change) => {
                             let _ = changes.send(Some(change));
                         }

@@ -44,4 +44,6 @@ CREATE TABLE webhook_deliveries (
     CONSTRAINT webhook_deliveries_status_check CHECK (status IN ('PENDING', 'SUCCEEDED', 'FAILED'))
 );
 CREATE INDEX webhook_deliveries_endpoint_idx ON webhook_deliveries (store_id, endpoint_id, created_at, id);
+-- finished deliveries are pruned after 30 days
+CREATE INDEX webhook_deliveries_finished_idx ON webhook_deliveries (created_at) WHERE status <> 'PENDING';
 CREATE INDEX webhook_deliveries_customer_idx ON webhook_deliveries (store_id, customer_id) WHERE customer_id IS NOT NULL;

@@ -15,8 +15,8 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
-/// A request as stored, with when its job is next due (for the completion estimate).
-#[derive(Queryable, Selectable, Debug, Clone)]
+/// A request as stored.
+#[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[diesel(table_name = data_requests, check_for_backend(Pg))]
 pub struct DataRequestRow {
     pub store_id: uuid::Uuid,
@@ -46,33 +46,19 @@ impl DataRequestRow {
 
     /// Whether it has finished, one way or the other.
     pub fn is_finished(&self) -> bool {
-        is_finished(&self.status)
+        matches!(self.status.as_str(), "COMPLETED" | "FAILED")
     }
 }
 
-/// Whether a request in `status` has finished (COMPLETED or FAILED).
-pub fn is_finished(status: &str) -> bool {
-    matches!(status, "COMPLETED" | "FAILED")
-}
-
 /// The channel every change of a request's status is announced on (to subscriptions of every
-/// server instance); the payload is a [`Change`] as JSON.
+/// server instance); the payload is the request as changed, as JSON (well under NOTIFY's 8,000
+/// bytes: the longest field, the reason, has at most 500 characters).
 pub const CHANNEL: &str = "whale_data_requests";
 
-/// A request's new status, as announced.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Change {
-    pub store: uuid::Uuid,
-    pub request: uuid::Uuid,
-    pub customer: uuid::Uuid,
-    pub status: String,
-}
-
-/// Announces the row's status on [`CHANNEL`] when the caller's transaction commits (at once
-/// outside one).
+/// Announces the row as it now is on [`CHANNEL`], when the caller's transaction commits (at
+/// once outside one).
 async fn announce(conn: &mut AsyncPgConnection, row: &DataRequestRow) -> QueryResult<()> {
-    let change = Change { store: row.store_id, request: row.id, customer: row.customer_id, status: row.status.clone() };
-    let payload = serde_json::to_string(&change).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    let payload = serde_json::to_string(row).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
     diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>("pg_notify(").bind::<diesel::sql_types::Text, _>(CHANNEL).sql(", ").bind::<diesel::sql_types::Text, _>(payload).sql(")::text"))
         .execute(conn)
         .await?;

@@ -293,3 +293,14 @@ pub async fn delete_for_customer(conn: &mut AsyncPgConnection, store: StoreId, c
         .execute(conn)
         .await
 }
+
+/// How long finished deliveries stay in the log.
+pub const LOG_RETENTION_DAYS: i32 = 30;
+
+/// Deletes finished deliveries made more than `days` ago; returns how many.
+pub async fn prune(conn: &mut AsyncPgConnection, days: i32) -> QueryResult<usize> {
+    let cutoff = Utc::now() - chrono::Duration::days(i64::from(days));
+    diesel::delete(webhook_deliveries::table.filter(webhook_deliveries::status.ne("PENDING").and(webhook_deliveries::created_at.lt(cutoff))))
+        .execute(conn)
+        .await
+}

@@ -238,3 +238,23 @@ async fn a_completed_export_is_announced_with_a_working_download_link() {
     let log = deliveries_when(&app, &endpoint, |n| n.first().is_some_and(|d| d["status"] == "SUCCEEDED")).await;
     assert!(log[0]["payload"]["data"].get("downloadUrl").is_none(), "{}", log[0]["payload"]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn finished_deliveries_are_pruned_after_thirty_days() {
+    let app = TestApp::spawn().await;
+    let mut receiver = WebhookReceiver::start(vec![]).await;
+    let (endpoint, _) = app.create_endpoint(&receiver.url, &["CUSTOMER_CREATED"]).await;
+    app.create_customer(json!({ "email": unique_email("old") })).await;
+    receiver.next_within(20).await;
+    let old = deliveries_when(&app, &endpoint, |n| n.first().is_some_and(|d| d["status"] == "SUCCEEDED")).await;
+    let old_id = whale_crm::domain::ids::WebhookDeliveryId::parse(old[0]["id"].as_str().unwrap()).unwrap();
+    execute_sql(&format!("UPDATE webhook_deliveries SET created_at = now() - interval '31 days' WHERE id = '{}'", old_id.0)).await;
+    app.create_customer(json!({ "email": unique_email("new") })).await;
+    receiver.next_within(20).await;
+    deliveries_when(&app, &endpoint, |n| n.len() == 2 && n.iter().all(|d| d["status"] == "SUCCEEDED")).await;
+
+    let pruned = whale_crm::db::webhooks::prune(&mut connection().await, whale_crm::db::webhooks::LOG_RETENTION_DAYS).await.expect("prune");
+    assert!(pruned >= 1);
+    let left = deliveries_when(&app, &endpoint, |n| n.len() == 1).await;
+    assert_ne!(left[0]["id"], old[0]["id"], "the recent one stays");
+}

@@ -1,10 +1,11 @@
 //! `dataRequestCompleted` and `dataRequestUpdated`: status changes announced with NOTIFY by
-//! whichever instance made them (`db::data_requests::CHANNEL`), heard by every instance
-//! (`notifications`), filtered to the subscriber's store, and read back from the database.
+//! whichever instance made them (`db::data_requests::CHANNEL`, the request as changed), heard by
+//! every instance (`notifications`) and filtered to the subscriber's store. Each change is sent
+//! as it was made, not as the request is by the time it is sent.
 
 use super::types::DataRequest;
 use crate::db::DbPool;
-use crate::db::data_requests::{self, Change, is_finished};
+use crate::db::data_requests::{self, DataRequestRow};
 use crate::domain::ids::{CustomerId, DataRequestId, StoreId};
 use crate::error::AppError;
 use crate::graphql::context;
@@ -15,7 +16,7 @@ use tokio::sync::broadcast::{self, error::RecvError};
 
 /// Every data request status change this instance hears (`None`: some may have been missed).
 #[derive(Clone)]
-pub struct DataRequestChanges(pub broadcast::Sender<Option<Change>>);
+pub struct DataRequestChanges(pub broadcast::Sender<Option<DataRequestRow>>);
 
 /// Data request subscriptions.
 #[derive(Default)]
@@ -60,11 +61,11 @@ struct Watcher {
 }
 
 impl Watcher {
-    fn wants(&self, change: &Change) -> bool {
-        change.store == self.store.0
-            && self.request.is_none_or(|r| r.0 == change.request)
-            && self.customer.is_none_or(|c| c.0 == change.customer)
-            && (!self.finished_only || is_finished(&change.status))
+    fn wants(&self, change: &DataRequestRow) -> bool {
+        change.store_id == self.store.0
+            && self.request.is_none_or(|r| r.0 == change.id)
+            && self.customer.is_none_or(|c| c.0 == change.customer_id)
+            && (!self.finished_only || change.is_finished())
     }
 
     async fn load(&self, id: DataRequestId) -> Result<Option<data_requests::DataRequest>, AppError> {
@@ -73,26 +74,24 @@ impl Watcher {
     }
 
     /// The next request to send, and whether the subscription ends after it.
-    async fn next(&self, changes: &mut broadcast::Receiver<Option<Change>>) -> Option<Result<(DataRequest, bool)>> {
+    async fn next(&self, changes: &mut broadcast::Receiver<Option<DataRequestRow>>) -> Option<Result<(DataRequest, bool)>> {
         loop {
-            let id = match changes.recv().await {
-                Ok(Some(change)) if self.wants(&change) => DataRequestId(change.request),
+            let request = match changes.recv().await {
+                Ok(Some(change)) if self.wants(&change) => data_requests::DataRequest { row: change, job_run_at: None },
                 Ok(Some(_)) => continue,
                 // Changes may have been missed: a subscription to one request looks again.
                 Ok(None) | Err(RecvError::Lagged(_)) => match self.request {
-                    Some(id) => id,
+                    Some(id) => match self.load(id).await {
+                        Ok(Some(request)) if !self.finished_only || request.row.is_finished() => request,
+                        Ok(_) => continue,
+                        Err(err) => return Some(Err(err.into())),
+                    },
                     None => continue,
                 },
                 Err(RecvError::Closed) => return None,
             };
-            match self.load(id).await {
-                Ok(Some(request)) if !self.finished_only || request.row.is_finished() => {
-                    let last = self.request.is_some() && request.row.is_finished();
-                    return Some(Ok((DataRequest(request), last)));
-                }
-                Ok(_) => continue,
-                Err(err) => return Some(Err(err.into())),
-            }
+            let last = self.request.is_some() && request.row.is_finished();
+            return Some(Ok((DataRequest(request), last)));
         }
     }
 }
