@@ -36,9 +36,7 @@ pub async fn get_graphql(State(state): State<AppState>, headers: HeaderMap, uri:
         Ok(request) => request,
         Err(_) => return request_error(StatusCode::BAD_REQUEST, "the URL does not hold a GraphQL request (`?query=...`)", code::BAD_USER_INPUT),
     };
-    let is_mutation = async_graphql::parser::parse_query(&request.query)
-        .is_ok_and(|doc| operation_type(&doc, request.operation_name.as_deref()) == Some(OperationType::Mutation));
-    if is_mutation {
+    if operation_of(&request) == Some(OperationType::Mutation) {
         let mut response = request_error(StatusCode::METHOD_NOT_ALLOWED, "mutations must be sent with POST", code::BAD_USER_INPUT);
         response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
@@ -66,7 +64,17 @@ pub async fn post_graphql(State(state): State<AppState>, headers: HeaderMap, bod
     execute(state, headers, request).await
 }
 
+/// The type of the operation the request would run (`None` if it does not parse or is ambiguous).
+fn operation_of(request: &async_graphql::Request) -> Option<OperationType> {
+    async_graphql::parser::parse_query(&request.query).ok().and_then(|doc| operation_type(&doc, request.operation_name.as_deref()))
+}
+
 async fn execute(state: AppState, headers: HeaderMap, request: async_graphql::Request) -> Response {
+    // (parsed here only when it may be one: every other request is parsed once, by the executor)
+    if request.query.contains("subscription") && operation_of(&request) == Some(OperationType::Subscription) {
+        let message = "subscriptions run over the WebSocket at /graphql/ws (graphql-transport-ws or graphql-ws)";
+        return request_error(StatusCode::BAD_REQUEST, message, code::BAD_USER_INPUT);
+    }
     let request_id = uuid::Uuid::new_v4().simple().to_string();
     let span = tracing::info_span!("graphql", request_id = %request_id, store = tracing::field::Empty);
     async move {

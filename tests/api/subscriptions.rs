@@ -183,3 +183,11 @@ async fn a_subscriber_on_one_instance_hears_a_worker_of_another() {
     assert_eq!((done["id"].as_str(), done["status"].as_str()), (Some(request.as_str()), Some("COMPLETED")), "{payload}");
     assert!(done["downloadUrl"].is_string());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_subscription_over_plain_http_is_refused_with_a_pointer_to_the_websocket() {
+    let app = TestApp::spawn().await;
+    let body = app.gql("subscription { dataRequestCompleted { id } }", json!({})).await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("/graphql/ws"), "{body}");
+}
