@@ -25,19 +25,24 @@ pub struct Notifications {
     pub data_requests: broadcast::Sender<Option<DataRequestRow>>,
 }
 
-/// Starts listening, for the life of the process; reconnects a second after the connection fails.
-pub fn spawn(database_url: String) -> Notifications {
+/// Starts listening, for the life of the process, and returns once the first connection
+/// listens (or has failed: it keeps trying); reconnects a second after the connection fails.
+pub async fn start(database_url: String) -> Notifications {
     let (wake, job_wakeups) = watch::channel(0u64);
     let (data_requests, _) = broadcast::channel(BACKLOG);
     let changes = data_requests.clone();
+    let mut listening = job_wakeups.clone();
     tokio::spawn(async move {
         loop {
             if let Err(err) = listen(&database_url, &wake, &changes).await {
                 tracing::warn!(error = format!("{err:#}"), "notifications interrupted; reconnecting");
             }
+            // (the first failure also ends the wait below)
+            wake.send_modify(|n| *n += 1);
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
     });
+    let _ = tokio::time::timeout(Duration::from_secs(10), listening.changed()).await;
     Notifications { job_wakeups, data_requests }
 }
 

@@ -29,7 +29,7 @@ pub async fn prepare(config: &Config) -> anyhow::Result<App> {
         tracing::info!(applied, "applied migrations");
     }
     let pool = db::connect_pool(&config.database)?;
-    let notifications = notifications::spawn(config.database.url.clone());
+    let notifications = notifications::start(config.database.url.clone()).await;
     let shared = Shared {
         pool: pool.clone(),
         links: links(config),
@@ -68,7 +68,7 @@ pub async fn serve(config: &Config, listener: TcpListener, shutdown: impl Future
 pub async fn work(config: &Config, count: usize, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
     db::migrate::run(&config.database.url).await?;
     let pool = db::connect_pool(&config.database)?;
-    let notifications = notifications::spawn(config.database.url.clone());
+    let notifications = notifications::start(config.database.url.clone()).await;
     let (stop, stopped) = watch::channel(false);
     let workers = start_workers(config, &pool, count.max(1), &notifications, &stopped)?;
     tracing::info!(workers = workers.len(), "job workers running");

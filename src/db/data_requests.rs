@@ -16,7 +16,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 /// A request as stored.
-#[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Queryable, Selectable, Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[diesel(table_name = data_requests, check_for_backend(Pg))]
 pub struct DataRequestRow {
     pub store_id: uuid::Uuid,
@@ -260,7 +260,9 @@ async fn finish(conn: &mut AsyncPgConnection, store: StoreId, id: DataRequestId,
         let Some(row) = finished else { return Ok(()) };
         announce(conn, &row).await?;
         let event_type = if status == "COMPLETED" { EventType::DataRequestCompleted } else { EventType::DataRequestFailed };
-        let event = Event { event_type, customer: None, data: row.to_json() };
+        // about the customer: an erasure deletes it with their other payloads (it may hold the
+        // reason); the erasure's own completion is sent after that
+        let event = Event { event_type, customer: Some(CustomerId(row.customer_id)), data: row.to_json() };
         webhooks::emit(conn, store, &event).await?;
         Ok(())
     })

@@ -4,13 +4,13 @@
 
 use super::jobs::{self, NewJob};
 use super::json_text::time;
-use super::schema::{jobs as jobs_table, webhook_deliveries, webhook_endpoints};
+use super::schema::{jobs as jobs_table, stores, webhook_deliveries, webhook_endpoints};
 use crate::domain::ids::{CustomerId, StoreId, WebhookDeliveryId, WebhookEndpointId, WebhookEventId};
 use crate::domain::webhook::{EventType, MAX_ENDPOINTS_PER_STORE};
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 /// The job kind that sends one delivery (payload: `{"delivery": "whdel_..."}`).
 pub const DELIVER_JOB: &str = "webhook.deliver";
@@ -18,8 +18,8 @@ pub const DELIVER_JOB: &str = "webhook.deliver";
 /// the last is about a day after the first.
 pub const DELIVER_ATTEMPTS: i32 = 14;
 
-/// An endpoint as stored.
-#[derive(Queryable, Selectable, Debug, Clone)]
+/// An endpoint as stored (no `Debug`: it holds the signing secret).
+#[derive(Queryable, Selectable, Clone)]
 #[diesel(table_name = webhook_endpoints, check_for_backend(Pg))]
 pub struct EndpointRow {
     pub id: uuid::Uuid,
@@ -31,7 +31,7 @@ pub struct EndpointRow {
 }
 
 /// An endpoint to create (validated).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NewEndpoint {
     pub url: String,
     pub events: Vec<EventType>,
@@ -39,12 +39,21 @@ pub struct NewEndpoint {
     pub secret: String,
 }
 
-/// Creates an endpoint; `None` when the store already has the most it may.
+/// Creates an endpoint; `None` when the store already has the most it may (counted under a lock
+/// on the store, so concurrent creations cannot pass the limit together).
 pub async fn create_endpoint(conn: &mut AsyncPgConnection, store: StoreId, new: &NewEndpoint) -> QueryResult<Option<EndpointRow>> {
-    let existing: i64 = webhook_endpoints::table.filter(webhook_endpoints::store_id.eq(store.0)).count().get_result(conn).await?;
-    if existing >= MAX_ENDPOINTS_PER_STORE {
-        return Ok(None);
-    }
+    conn.transaction(async move |conn| {
+        stores::table.filter(stores::id.eq(store.0)).select(stores::id).for_no_key_update().first::<uuid::Uuid>(conn).await?;
+        let existing: i64 = webhook_endpoints::table.filter(webhook_endpoints::store_id.eq(store.0)).count().get_result(conn).await?;
+        if existing >= MAX_ENDPOINTS_PER_STORE {
+            return Ok(None);
+        }
+        insert_endpoint(conn, store, new).await.map(Some)
+    })
+    .await
+}
+
+async fn insert_endpoint(conn: &mut AsyncPgConnection, store: StoreId, new: &NewEndpoint) -> QueryResult<EndpointRow> {
     let events: Vec<&str> = new.events.iter().map(|e| e.as_str()).collect();
     diesel::insert_into(webhook_endpoints::table)
         .values((
@@ -58,7 +67,6 @@ pub async fn create_endpoint(conn: &mut AsyncPgConnection, store: StoreId, new: 
         .returning(EndpointRow::as_returning())
         .get_result(conn)
         .await
-        .map(Some)
 }
 
 /// The store's endpoints, oldest first.
@@ -100,17 +108,19 @@ pub struct Event {
 }
 
 /// Records `event` for every endpoint of the store that receives its type and queues their
-/// deliveries. Returns how many endpoints will receive it.
-pub async fn emit(conn: &mut AsyncPgConnection, store: StoreId, event: &Event) -> QueryResult<usize> {
+/// deliveries.
+pub async fn emit(conn: &mut AsyncPgConnection, store: StoreId, event: &Event) -> QueryResult<()> {
     let type_name = event.event_type.as_str();
     let receivers: Vec<uuid::Uuid> = webhook_endpoints::table
         .filter(webhook_endpoints::store_id.eq(store.0))
         .filter(diesel::dsl::sql::<diesel::sql_types::Bool>("").bind::<diesel::sql_types::Text, _>(type_name).sql(" = ANY(events)"))
         .select(webhook_endpoints::id)
+        // an endpoint deleted meanwhile waits for this transaction (its deliveries go with it)
+        .for_key_share()
         .load(conn)
         .await?;
     if receivers.is_empty() {
-        return Ok(0);
+        return Ok(());
     }
     let event_id = WebhookEventId::generate();
     let payload = serde_json::json!({
@@ -145,7 +155,7 @@ pub async fn emit(conn: &mut AsyncPgConnection, store: StoreId, event: &Event) -
             .execute(conn)
             .await?;
     }
-    Ok(receivers.len())
+    Ok(())
 }
 
 /// A delivery as logged.
@@ -248,9 +258,9 @@ pub async fn outgoing(conn: &mut AsyncPgConnection, store: StoreId, id: WebhookD
 }
 
 /// What one attempt got back.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Attempt {
-    pub at: Option<DateTime<Utc>>,
+    pub at: DateTime<Utc>,
     /// The receiver's HTTP status, if it answered.
     pub response_status: Option<i32>,
     /// The start of its response body.
@@ -270,7 +280,7 @@ pub async fn record_attempt(conn: &mut AsyncPgConnection, store: StoreId, id: We
             webhook_deliveries::response_status.eq(attempt.response_status),
             webhook_deliveries::response_body.eq(attempt.response_body.as_deref()),
             webhook_deliveries::last_error.eq(attempt.error.as_deref()),
-            webhook_deliveries::last_attempt_at.eq(attempt.at.unwrap_or_else(Utc::now)),
+            webhook_deliveries::last_attempt_at.eq(attempt.at),
         ))
         .execute(conn)
         .await?;

@@ -77,11 +77,13 @@ pub fn parse_url(field: &str, text: &str, allow_private: bool) -> Result<Url, In
 }
 
 /// Whether deliveries may connect to `ip`: not loopback, private, link-local (cloud metadata),
-/// shared (CGNAT), unspecified, multicast, broadcast or documentation space.
+/// shared (CGNAT), benchmarking, unspecified, multicast, broadcast, reserved or documentation
+/// space — nor an IPv6 address that embeds or translates to such an IPv4 address (mapped,
+/// compatible, NAT64, 6to4), nor IPv6 unique-local, site-local or Teredo space.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
+            let [a, b, c, _] = v4.octets();
             !(v4.is_loopback()
                 || v4.is_private()
                 || v4.is_link_local()
@@ -91,21 +93,34 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || v4.is_documentation()
                 || a == 0
                 || (a == 100 && (64..128).contains(&b))
+                || (a == 192 && b == 0 && c == 0)
                 || (a == 198 && (b == 18 || b == 19))
                 || a >= 240)
         }
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_public(IpAddr::V4(v4)),
-            None => {
-                let first = v6.segments()[0];
-                !(v6.is_loopback()
-                    || v6.is_unspecified()
-                    || v6.is_multicast()
-                    || (first & 0xfe00) == 0xfc00 // unique local
-                    || (first & 0xffc0) == 0xfe80 // link-local
-                    || first == 0x2001 && v6.segments()[1] == 0x0db8) // documentation
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            let embedded = |hi: u16, lo: u16| IpAddr::V4(std::net::Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo)));
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
             }
-        },
+            match s {
+                // IPv4-compatible (deprecated), and the unspecified and loopback addresses
+                [0, 0, 0, 0, 0, 0, ..] => false,
+                // NAT64: the IPv4 address it translates to
+                [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => is_public(embedded(hi, lo)),
+                [0x64, 0xff9b, 1, ..] => false,
+                // 6to4: the IPv4 address it tunnels to
+                [0x2002, hi, lo, ..] => is_public(embedded(hi, lo)),
+                // Teredo, documentation
+                [0x2001, 0, ..] | [0x2001, 0x0db8, ..] => false,
+                [first, ..] => {
+                    !(v6.is_multicast()
+                        || (first & 0xfe00) == 0xfc00 // unique local
+                        || (first & 0xffc0) == 0xfe80 // link-local
+                        || (first & 0xffc0) == 0xfec0) // site-local
+                }
+            }
+        }
     }
 }
 
@@ -147,12 +162,32 @@ mod tests {
 
     #[test]
     fn private_addresses_are_refused_unless_allowed() {
-        for private in ["http://127.0.0.1:8080/", "http://10.1.2.3/", "http://169.254.169.254/latest/meta-data", "http://[::1]/", "http://[fd00::1]/", "http://100.64.0.1/", "http://[::ffff:192.168.0.1]/"] {
+        let private = [
+            "http://127.0.0.1:8080/",
+            "http://10.1.2.3/",
+            "http://169.254.169.254/latest/meta-data",
+            "http://100.64.0.1/",
+            "http://192.0.0.8/",
+            "http://[::1]/",
+            "http://[::]/",
+            "http://[fd00::1]/",
+            "http://[fe80::1]/",
+            "http://[fec0::1]/",
+            "http://[::ffff:192.168.0.1]/",
+            "http://[::a9fe:a9fe]/",
+            "http://[64:ff9b::a9fe:a9fe]/",
+            "http://[64:ff9b:1::1]/",
+            "http://[2002:a9fe:a9fe::1]/",
+            "http://[2001:0:4136:e378::1]/",
+        ];
+        for private in private {
             let err = parse_url("url", private, false).expect_err(private);
             assert!(err.message.contains("private"), "{}", err.message);
             assert!(parse_url("url", private, true).is_ok(), "{private}");
         }
-        assert!(parse_url("url", "http://93.184.215.14/hook", false).is_ok());
+        for public in ["http://93.184.215.14/hook", "http://[2606:4700::1111]/", "http://[64:ff9b::5db8:d70e]/", "http://[2002:5db8:d70e::1]/"] {
+            assert!(parse_url("url", public, false).is_ok(), "{public}");
+        }
     }
 
     #[test]

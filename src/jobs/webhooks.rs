@@ -6,6 +6,7 @@
 use super::JobContext;
 use crate::config::WebhooksConfig;
 use crate::db::webhooks::{self, Attempt, Outgoing};
+use crate::domain::data_request::DownloadLinks;
 use crate::domain::ids::{StoreId, WebhookDeliveryId, WebhookEventId};
 use crate::domain::webhook::{self, EventType};
 use chrono::{DateTime, Utc};
@@ -49,7 +50,7 @@ impl Sender {
     /// POSTs `body` to `url`, signed with `secret`; what came back, as logged.
     async fn send(&self, url: &str, secret: &str, event: (&str, &str), body: String) -> Attempt {
         let at = Utc::now();
-        let failed = |error: String| Attempt { at: Some(at), error: Some(error), ..Attempt::default() };
+        let failed = |error: String| Attempt { at, response_status: None, response_body: None, error: Some(error) };
         // The endpoint was checked when it was created; the rule may have changed since.
         let url = match webhook::parse_url("url", url, self.allow_private) {
             Ok(url) => url,
@@ -82,15 +83,17 @@ impl Sender {
                 Err(err) => break Some(self.explain(&err)),
             }
         };
-        let excerpt: String = String::from_utf8_lossy(&read).chars().take(LOGGED_RESPONSE_CHARS).collect();
+        // (control characters dropped: PostgreSQL text cannot hold NUL, and a log has no use for them)
+        let excerpt: String =
+            String::from_utf8_lossy(&read).chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t')).take(LOGGED_RESPONSE_CHARS).collect();
         let error = if status.is_redirection() {
-            Some(format!("HTTP {}: redirected to another host, or too often (not followed)", status.as_u16()))
+            Some(format!("HTTP {}: a redirect that is not followed (only 307 and 308 to the same host, at most {MAX_REDIRECTS})", status.as_u16()))
         } else if !status.is_success() {
             Some(format!("HTTP {}", status.as_u16()))
         } else {
             body_error
         };
-        Attempt { at: Some(at), response_status: Some(i32::from(status.as_u16())), response_body: Some(excerpt).filter(|b| !b.is_empty()), error }
+        Attempt { at, response_status: Some(i32::from(status.as_u16())), response_body: Some(excerpt).filter(|b| !b.is_empty()), error }
     }
 
     /// Why a request failed, in words for the delivery log (no internals).
@@ -111,11 +114,13 @@ impl Sender {
     }
 }
 
-/// Follows a redirect only to the same scheme, host and port, a few times.
+/// Follows a redirect only when it keeps the POST and its body (307, 308) and stays on the same
+/// scheme, host and port, a few times. (301, 302 and 303 would turn it into an empty GET.)
 fn same_host_only(attempt: redirect::Attempt<'_>) -> redirect::Action {
     let origin = |u: &url::Url| (u.scheme().to_owned(), u.host_str().map(str::to_owned), u.port_or_known_default());
     let first = attempt.previous().first().map(origin);
-    if attempt.previous().len() > MAX_REDIRECTS || first != Some(origin(attempt.url())) {
+    let keeps_the_post = matches!(attempt.status().as_u16(), 307 | 308);
+    if !keeps_the_post || attempt.previous().len() > MAX_REDIRECTS || first != Some(origin(attempt.url())) {
         attempt.stop()
     } else {
         attempt.follow()
@@ -150,7 +155,9 @@ pub async fn deliver(context: &JobContext, store: StoreId, id: WebhookDeliveryId
         webhooks::outgoing(&mut conn, store, id).await?
     };
     let Some(Outgoing { delivery, url, secret }) = outgoing else { return Ok(()) };
-    let body = body(&delivery.payload, context, Utc::now());
+    // A download link is a credential: it goes over TLS only (plain http is for development).
+    let links = (url.starts_with("https://") || context.webhooks.allow_private).then_some(&context.links);
+    let body = body(&delivery.payload, links, Utc::now());
     let event_id = WebhookEventId(delivery.event_id).to_string();
     // no connection is held while the receiver takes its time
     let attempt = context.webhooks.send(&url, &secret, (&event_id, &delivery.event_type), body).await;
@@ -163,16 +170,16 @@ pub async fn deliver(context: &JobContext, store: StoreId, id: WebhookDeliveryId
 }
 
 /// The body sent: the logged payload, and for a completed export a fresh download link (valid for
-/// an hour from this attempt; the log never holds one).
-fn body(payload: &str, context: &JobContext, now: DateTime<Utc>) -> String {
+/// an hour from this attempt; the log never holds one) when `links` are given.
+fn body(payload: &str, links: Option<&DownloadLinks>, now: DateTime<Utc>) -> String {
     let Ok(mut event) = serde_json::from_str::<Value>(payload) else { return payload.to_owned() };
     if event["event"] != EventType::DataRequestCompleted.as_str() || event["data"]["type"] != "EXPORT" {
         return payload.to_owned();
     }
     let data = &mut event["data"];
     let completed = data["completedAt"].as_str().and_then(|t| DateTime::parse_from_rfc3339(t).ok());
-    let link = match (data["id"].as_str(), completed) {
-        (Some(request), Some(completed)) => context.links.for_export(request, completed.with_timezone(&Utc), now),
+    let link = match (links, data["id"].as_str(), completed) {
+        (Some(links), Some(request), Some(completed)) => links.for_export(request, completed.with_timezone(&Utc), now),
         _ => None,
     };
     data["downloadUrl"] = link.map_or(Value::Null, Value::String);
@@ -229,6 +236,13 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn control_characters_in_an_answer_are_not_logged() {
+        let (url, _) = receiver(200, "ok\0\u{7}\tdone\n".into(), Duration::ZERO, None).await;
+        let attempt = send(&sender(true), &url).await;
+        assert_eq!(attempt.response_body.as_deref(), Some("ok\tdone\n"));
+    }
+
+    #[tokio::test]
     async fn a_slow_receiver_times_out() {
         let (url, _) = receiver(200, String::new(), Duration::from_secs(5), None).await;
         let sender = Sender::new(&WebhooksConfig { timeout_secs: 1, first_retry_secs: 1, allow_private: true }).unwrap();
@@ -250,8 +264,16 @@ mod tests {
         let (away, _) = receiver(307, String::new(), Duration::ZERO, Some(elsewhere)).await;
         let attempt = send(&sender(true), &away).await;
         assert_eq!(attempt.response_status, Some(307));
-        assert!(attempt.error.as_deref().is_some_and(|e| e.contains("redirected")), "{attempt:?}");
+        assert!(attempt.error.as_deref().is_some_and(|e| e.contains("not followed")), "{attempt:?}");
         assert_eq!(elsewhere_hits.load(std::sync::atomic::Ordering::SeqCst), 0, "another host (port) got nothing");
+
+        // a 302 would resend as an empty GET: not followed, even on the same host
+        let (target, target_hits) = receiver(200, String::new(), Duration::ZERO, None).await;
+        let (found, _) = receiver(302, String::new(), Duration::ZERO, Some(target)).await;
+        let attempt = send(&sender(true), &found).await;
+        assert_eq!(attempt.response_status, Some(302));
+        assert!(attempt.error.is_some());
+        assert_eq!(target_hits.load(std::sync::atomic::Ordering::SeqCst), 0);
 
         // a redirect to the same origin is followed (307 keeps the POST and its body)
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

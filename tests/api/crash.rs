@@ -6,21 +6,12 @@ use crate::helpers::*;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use std::time::Duration;
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 use whale_crm::db::schema::{jobs, metrics_models};
 use whale_crm::domain::ids::JobId;
 
 fn worker() -> Child {
-    Command::new(env!("CARGO_BIN_EXE_whale-crm"))
-        .args(["worker", "--count", "1"])
-        .env("DATABASE_URL", database_url())
-        .env("WHALE_JOB_LEASE_SECS", "2")
-        .env("WHALE_JOBS_POLL_MS", "100")
-        .env("WHALE_WEBHOOK_ALLOW_PRIVATE", "true")
-        .env("RUST_LOG", "warn")
-        .kill_on_drop(true)
-        .spawn()
-        .expect("worker starts")
+    whale_command(&["worker", "--count", "1"]).env("WHALE_JOB_LEASE_SECS", "2").env("WHALE_JOBS_POLL_MS", "100").spawn().expect("worker starts")
 }
 
 /// (state, attempts, locked_by) of the job.

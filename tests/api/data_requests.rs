@@ -64,10 +64,15 @@ async fn erasure_removes_every_trace_of_the_customer_and_keeps_a_proof() {
     assert_eq!(segment["data"]["createSegment"]["memberCount"], 2, "{segment}");
     let segment_id = segment["data"]["createSegment"]["id"].as_str().unwrap().to_owned();
     assert_no_errors(&app.gql("mutation($id: ID!, $n: String!) { updateCustomer(id: $id, input: { lastName: $n }) { customer { id } } }", json!({ "id": id, "n": marker("Quux") })).await);
+    // an earlier export, whose reason (and completion event) may name them
+    let export = app.gql(REQUEST, json!({ "id": id, "input": { "type": "EXPORT", "reason": format!("asked by {}", marker("Why")) } })).await;
+    assert_no_errors(&export);
+    wait_for_status(&app, export["data"]["requestDataRemoval"]["id"].as_str().unwrap(), "COMPLETED").await;
     let logged = app.gql("query($id: ID!) { webhookEndpoint(id: $id) { deliveries { nodes { event payload } } } }", json!({ "id": endpoint })).await;
     assert!(logged.to_string().contains(&marker("Zebedee")), "the delivery log holds the profile: {logged}");
+    assert!(logged.to_string().contains(&marker("Why")), "and the export's reason: {logged}");
     let phone_digits = "4155550199";
-    let markers = [email.clone(), marker("Zebedee"), marker("Quux"), marker("tag"), marker("meta"), marker("Line"), marker("City"), marker("Order"), marker("ord"), marker("prop"), marker("Chat"), marker("Note"), marker("Reason")];
+    let markers = [email.clone(), marker("Zebedee"), marker("Quux"), marker("tag"), marker("meta"), marker("Line"), marker("City"), marker("Order"), marker("ord"), marker("prop"), marker("Chat"), marker("Note"), marker("Reason"), marker("Why")];
     let before = pg_dump();
     for m in &markers[..12] {
         assert!(before.contains(m.as_str()), "the dump holds {m} before the erasure");
@@ -110,7 +115,7 @@ async fn erasure_removes_every_trace_of_the_customer_and_keeps_a_proof() {
         .filter(|d| d["payload"]["data"]["id"] == id.as_str() || d["payload"]["data"]["customerId"] == id.as_str())
         .filter_map(|d| d["event"].as_str())
         .collect();
-    assert_eq!(about, ["DATA_REQUEST_COMPLETED", "CUSTOMER_DELETED"], "{logged}");
+    assert_eq!(about, ["DATA_REQUEST_COMPLETED", "CUSTOMER_DELETED"], "the erasure's own events only: {logged}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

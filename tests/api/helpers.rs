@@ -267,3 +267,23 @@ impl TestApp {
         (created["endpoint"]["id"].as_str().unwrap().to_owned(), created["secret"].as_str().unwrap().to_owned())
     }
 }
+
+/// A `whale-crm` process configured like the tests' in-process servers (it may run other tests'
+/// jobs, so it must run them the same way), killed when dropped.
+pub fn whale_command(args: &[&str]) -> tokio::process::Command {
+    let config = test_config();
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_whale-crm"));
+    command
+        .args(args)
+        .env("DATABASE_URL", database_url())
+        .env("WHALE_SECRET", TEST_SECRET)
+        .env("WHALE_PUBLIC_URL", &config.http.public_url)
+        .env("WHALE_JOB_LEASE_SECS", config.jobs.lease_secs.to_string())
+        .env("WHALE_WEBHOOK_ALLOW_PRIVATE", config.webhooks.allow_private.to_string())
+        .env("WHALE_WEBHOOK_RETRY_SECS", config.webhooks.first_retry_secs.to_string())
+        .env("WHALE_WEBHOOK_TIMEOUT_SECS", config.webhooks.timeout_secs.to_string())
+        .env("WHALE_METRICS_INTERVAL_SECS", "0")
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true);
+    command
+}

@@ -209,14 +209,7 @@ async fn a_separate_worker_process_runs_jobs_the_server_queues() {
     let mut config = test_config();
     config.jobs.workers = 0;
     let app = TestApp::spawn_with(config).await;
-    let mut worker = tokio::process::Command::new(env!("CARGO_BIN_EXE_whale-crm"))
-        .args(["worker", "--count", "1"])
-        .env("DATABASE_URL", database_url())
-        .env("WHALE_JOBS_POLL_MS", "60000")
-        .env("RUST_LOG", "warn")
-        .kill_on_drop(true)
-        .spawn()
-        .expect("worker starts");
+    let mut worker = whale_command(&["worker", "--count", "1"]).env("WHALE_JOBS_POLL_MS", "60000").spawn().expect("worker starts");
     let refit = app.gql("mutation { refitMetricsModel { refitPending fittedAt } }", json!({})).await;
     assert_no_errors(&refit);
     assert_eq!(refit["data"]["refitMetricsModel"]["refitPending"], false, "{refit}");

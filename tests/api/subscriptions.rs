@@ -6,7 +6,7 @@ use crate::helpers::*;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 const FIELDS: &str = "id customerId type status notifyCustomer emailHash downloadUrl completedAt";
 
@@ -133,15 +133,9 @@ async fn subscriptions_see_their_own_store_only() {
 async fn serve(workers: &str) -> (Child, SocketAddr) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_whale-crm"))
-        .args(["serve", "--bind", &addr.to_string()])
-        .env("DATABASE_URL", database_url())
+    let child = whale_command(&["serve", "--bind", &addr.to_string()])
         .env("WHALE_WORKERS", workers)
         .env("WHALE_JOBS_POLL_MS", "200")
-        .env("WHALE_METRICS_INTERVAL_SECS", "0")
-        .env("WHALE_SECRET", TEST_SECRET)
-        .env("RUST_LOG", "warn")
-        .kill_on_drop(true)
         .spawn()
         .expect("serve starts");
     let client = reqwest::Client::new();

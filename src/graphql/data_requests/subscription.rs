@@ -10,7 +10,8 @@ use crate::domain::ids::{CustomerId, DataRequestId, StoreId};
 use crate::error::AppError;
 use crate::graphql::context;
 use crate::graphql::customers::query::customer_id;
-use async_graphql::{Context, ID, Result, Subscription};
+use crate::graphql::errors::code;
+use async_graphql::{Context, ErrorExtensions, ID, Result, Subscription};
 use futures_util::stream::{self, BoxStream, StreamExt};
 use tokio::sync::broadcast::{self, error::RecvError};
 
@@ -73,20 +74,21 @@ impl Watcher {
         Ok(data_requests::find(&mut conn, self.store, id).await?)
     }
 
-    /// The next request to send, and whether the subscription ends after it.
+    /// The next request to send, and whether the subscription ends after it; an error ends it.
     async fn next(&self, changes: &mut broadcast::Receiver<Option<DataRequestRow>>) -> Option<Result<(DataRequest, bool)>> {
         loop {
             let request = match changes.recv().await {
                 Ok(Some(change)) if self.wants(&change) => data_requests::DataRequest { row: change, job_run_at: None },
                 Ok(Some(_)) => continue,
-                // Changes may have been missed: a subscription to one request looks again.
+                // Changes may have been missed: a subscription to one request looks again; a
+                // wider one cannot know what it missed, and says so.
                 Ok(None) | Err(RecvError::Lagged(_)) => match self.request {
                     Some(id) => match self.load(id).await {
                         Ok(Some(request)) if !self.finished_only || request.row.is_finished() => request,
                         Ok(_) => continue,
                         Err(err) => return Some(Err(err.into())),
                     },
-                    None => continue,
+                    None => return Some(Err(missed())),
                 },
                 Err(RecvError::Closed) => return None,
             };
@@ -94,6 +96,15 @@ impl Watcher {
             return Some(Ok((DataRequest(request), last)));
         }
     }
+}
+
+/// The error that ends a subscription which may have missed changes.
+fn missed() -> async_graphql::Error {
+    async_graphql::Error::new(
+        "this subscription may have missed changes (the server's database connection was interrupted, or the subscriber fell far \
+         behind): subscribe again, then read the current state with `dataRequests`",
+    )
+    .extend_with(|_, e| e.set("code", code::INTERNAL))
 }
 
 async fn watch(ctx: &Context<'_>, id: Option<&ID>, customer: Option<&ID>, finished_only: bool) -> Result<BoxStream<'static, Result<DataRequest>>> {
@@ -116,9 +127,9 @@ async fn watch(ctx: &Context<'_>, id: Option<&ID>, customer: Option<&ID>, finish
     let watched = stream::unfold(Some((watcher, changes)), |state| async move {
         let (watcher, mut changes) = state?;
         match watcher.next(&mut changes).await? {
-            Ok((request, true)) => Some((Ok(request), None)),
             Ok((request, false)) => Some((Ok(request), Some((watcher, changes)))),
-            Err(err) => Some((Err(err), Some((watcher, changes)))),
+            Ok((request, true)) => Some((Ok(request), None)),
+            Err(err) => Some((Err(err), None)),
         }
     });
     Ok(watched.boxed())
