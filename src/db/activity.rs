@@ -1,6 +1,7 @@
 //! Activity events: recording (idempotent on `external_id`, moving order totals in the same
 //! transaction) and timelines for many customers in one statement.
 
+use super::enrichment;
 use super::json_text::JsonText;
 use super::prepared::Prepared;
 use super::schema::{activity_events, customers};
@@ -78,6 +79,10 @@ pub async fn record(conn: &mut AsyncPgConnection, store: StoreId, batch: &[Recor
             .get_results(conn)
             .await?;
         recompute_order_totals(conn, store, &inserted).await?;
+        let mut touched: Vec<uuid::Uuid> = inserted.iter().map(|e| e.customer_id).collect();
+        touched.sort();
+        touched.dedup();
+        enrichment::events_arrived(conn, store, &touched).await?;
         let mut inserted: HashMap<uuid::Uuid, EventRow> = inserted.into_iter().map(|e| (e.id, e)).collect();
         let replays: Vec<&str> = batch
             .iter()

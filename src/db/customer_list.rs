@@ -90,6 +90,8 @@ pub struct CustomerFilter {
     pub metadata: Option<serde_json::Value>,
     /// Must belong to this segment.
     pub segment: Option<Membership>,
+    /// Must match these rules (the dynamic segments' language).
+    pub rules: Option<Membership>,
 }
 
 type Boxed<'a> = customers::BoxedQuery<'a, Pg>;
@@ -122,8 +124,8 @@ fn filtered(store: StoreId, filter: &CustomerFilter) -> Boxed<'static> {
     if let Some(metadata) = &filter.metadata {
         query = query.filter(customers::metadata.contains(metadata.clone()));
     }
-    if let Some(segment) = &filter.segment {
-        query = query.filter(segment.condition(Utc::now()));
+    for membership in filter.segment.iter().chain(&filter.rules) {
+        query = query.filter(membership.condition(Utc::now()));
     }
     query
 }

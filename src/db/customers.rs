@@ -1,6 +1,6 @@
 //! Customers: the row type and the writes that keep a profile and its addresses consistent.
 
-use super::addresses;
+use super::{addresses, enrichment};
 use super::webhooks::{self, Event};
 use super::json_text::time;
 use super::schema::{customer_addresses, customers};
@@ -112,6 +112,7 @@ pub async fn create(conn: &mut AsyncPgConnection, store: StoreId, new: &NewCusto
             match inserted {
                 Some(row) => {
                     addresses::insert_all(conn, store, row.customer_id(), &new.addresses).await?;
+                    enrichment::refresh_profile(conn, &row, true).await?;
                     announce(conn, &row, EventType::CustomerCreated).await?;
                     Ok((row, true))
                 }
@@ -160,6 +161,7 @@ pub async fn update(conn: &mut AsyncPgConnection, store: StoreId, id: CustomerId
             if let Some(list) = &change.addresses {
                 addresses::replace_all(conn, store, id, list).await?;
             }
+            enrichment::refresh_profile(conn, &row, false).await?;
             announce(conn, &row, EventType::CustomerUpdated).await?;
             Ok(row)
         }

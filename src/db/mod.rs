@@ -7,6 +7,7 @@ pub mod api_keys;
 pub mod bulk;
 pub mod customer_list;
 pub mod customers;
+pub mod enrichment;
 pub mod data_requests;
 pub mod exports;
 pub mod jobs;

@@ -237,6 +237,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    customer_enrichment (store_id, customer_id) {
+        store_id -> Uuid,
+        customer_id -> Uuid,
+        phone_e164 -> Nullable<Text>,
+        phone_country -> Nullable<Text>,
+        phone_line_type -> Nullable<Text>,
+        phone_valid -> Nullable<Bool>,
+        email_normalized -> Text,
+        email_domain -> Text,
+        free_email_provider -> Bool,
+        disposable_email -> Bool,
+        role_account -> Bool,
+        company_domain -> Nullable<Text>,
+        country -> Nullable<Text>,
+        region -> Nullable<Text>,
+        time_zone -> Nullable<Text>,
+        preferred_channel -> Nullable<Text>,
+        most_active_hour -> Nullable<Int4>,
+        most_active_weekday -> Nullable<Int4>,
+        last_seen_at -> Nullable<Timestamptz>,
+        behaviour_version -> Int8,
+        behaviour_computed -> Int8,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(api_keys -> stores (store_id));
 diesel::allow_tables_to_appear_in_same_query!(
     stores,
@@ -253,5 +280,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     data_requests,
     data_exports,
     webhook_endpoints,
-    webhook_deliveries
+    webhook_deliveries,
+    customer_enrichment
 );

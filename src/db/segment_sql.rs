@@ -5,6 +5,7 @@
 
 use super::schema::customers;
 use crate::domain::segment::rules::ActivityFilter;
+use crate::domain::segment::eval::WEEKDAYS;
 use crate::domain::segment::{Field, Match, MetricsContext, Operator, Rule, RuleGroup, RuleValue};
 use chrono::{DateTime, Utc};
 use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
@@ -23,6 +24,7 @@ enum Bind {
     Text(String),
     Texts(Vec<String>),
     Time(DateTime<Utc>),
+    Flag(bool),
 }
 
 #[derive(Debug, Clone)]
@@ -75,6 +77,7 @@ impl QueryFragment<Pg> for Condition {
             match part {
                 Part::Sql(text) => out.push_sql(text),
                 Part::Bind(Bind::Number(n)) => out.push_bind_param::<BigInt, _>(n)?,
+                Part::Bind(Bind::Flag(b)) => out.push_bind_param::<Bool, _>(b)?,
                 Part::Bind(Bind::Float(f)) => out.push_bind_param::<Double, _>(f)?,
                 Part::Bind(Bind::Floats(fs)) => out.push_bind_param::<Array<Double>, _>(fs)?,
                 Part::Bind(Bind::Numbers(ns)) => out.push_bind_param::<Array<BigInt>, _>(ns)?,
@@ -168,6 +171,11 @@ fn rfm_segment(ctx: &MetricsContext) -> Condition {
         .sql(" AS f) s)")
 }
 
+/// An expression over the customer's enrichment row `x` (NULL when there is none).
+fn enriched(expression: &str) -> String {
+    format!("(SELECT {expression} FROM customer_enrichment x WHERE x.store_id = customers.store_id AND x.customer_id = customers.id)")
+}
+
 /// The SQL expression of a field's value (NULL when the customer has none); text lower-cased.
 fn value_of(field: &Field, ctx: &MetricsContext, now: DateTime<Utc>) -> Condition {
     let address = |col: &str| {
@@ -199,6 +207,20 @@ fn value_of(field: &Field, ctx: &MetricsContext, now: DateTime<Utc>) -> Conditio
         Field::RfmSegment => return rfm_segment(ctx),
         // Activity rules compile whole in `activity_rule`; never reached.
         Field::Activity => "NULL".into(),
+        Field::PhoneCountry => enriched("lower(x.phone_country)"),
+        Field::PhoneLineType => enriched("x.phone_line_type"),
+        Field::PhoneValid => enriched("x.phone_valid"),
+        Field::EmailFreeProvider => enriched("x.free_email_provider"),
+        Field::EmailDisposable => enriched("x.disposable_email"),
+        Field::EmailRoleAccount => enriched("x.role_account"),
+        Field::CompanyDomain => enriched("x.company_domain"),
+        Field::LocationCountry => enriched("lower(x.country)"),
+        Field::LocationRegion => enriched("lower(x.region)"),
+        Field::TimeZone => enriched("lower(x.time_zone)"),
+        Field::PreferredChannel => enriched("lower(x.preferred_channel)"),
+        Field::MostActiveHour => enriched("x.most_active_hour::int8"),
+        Field::MostActiveWeekday => enriched(&format!("(ARRAY[{}])[x.most_active_weekday]", WEEKDAYS.map(|d| format!("'{d}'")).join(", "))),
+        Field::LastSeenAt => enriched("x.last_seen_at"),
     };
     Condition::default().sql(&text)
 }
@@ -269,6 +291,7 @@ fn compile_rule(rule: &Rule, now: DateTime<Utc>, ctx: &MetricsContext) -> Condit
         (RuleValue::Numbers(ns), op) => value().sql(if op == NotIn { " <> ALL(" } else { " = ANY(" }).bind(Bind::Numbers(ns.clone())).sql(")"),
         (RuleValue::NumberRange(a, b), _) => value().sql(" BETWEEN ").bind(Bind::Number(*a)).sql(" AND ").bind(Bind::Number(*b)),
         (RuleValue::Ratio(x), op) => value().sql(comparison(op)).bind(Bind::Float(*x)),
+        (RuleValue::Flag(b), op) => value().sql(comparison(op)).bind(Bind::Flag(*b)),
         (RuleValue::Ratios(xs), op) => value().sql(if op == NotIn { " <> ALL(" } else { " = ANY(" }).bind(Bind::Floats(xs.clone())).sql(")"),
         (RuleValue::RatioRange(a, b), _) => value().sql(" BETWEEN ").bind(Bind::Float(*a)).sql(" AND ").bind(Bind::Float(*b)),
         (RuleValue::Time(t), op) => value().sql(if op == Before { " < " } else { " > " }).bind(Bind::Time(t.resolve(now))),

@@ -9,6 +9,7 @@ pub mod customer;
 pub mod data_request;
 pub mod export_csv;
 pub mod email;
+pub mod enrichment;
 pub mod ids;
 pub mod input_error;
 pub mod metadata;

@@ -11,7 +11,7 @@ use std::sync::Once;
 /// the time of a parse); a few thousand cover every country at a few MiB.
 const REGEX_CACHE_ENTRIES: usize = 4096;
 
-fn enlarge_regex_cache() {
+pub(crate) fn enlarge_regex_cache() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let cache = phonenumber::metadata::DATABASE.cache();

@@ -5,6 +5,7 @@
 
 use crate::db::activity::{self, EventRow, TimelineQuery};
 use crate::db::addresses::{self, AddressRow};
+use crate::db::enrichment::{self, EnrichmentRow};
 use crate::db::metrics::{self, StoreMetricsState};
 use crate::db::notes::{self, NoteRow};
 use crate::db::segments::{self, SegmentRow};
@@ -140,6 +141,19 @@ impl Loader<NotesKey> for NotesLoader {
     }
 }
 
+/// A customer's enrichment.
+pub struct EnrichmentLoader(Scope);
+
+impl Loader<CustomerId> for EnrichmentLoader {
+    type Value = Arc<EnrichmentRow>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[CustomerId]) -> Result<HashMap<CustomerId, Self::Value>, Self::Error> {
+        let mut conn = self.0.conn().await?;
+        Ok(enrichment::for_customers(&mut conn, self.0.store, keys).await?.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
+    }
+}
+
 /// The segments a customer belongs to.
 pub struct SegmentLoader(Scope);
 
@@ -167,6 +181,7 @@ pub struct Loaders {
     pub timelines: DataLoader<TimelineLoader>,
     pub notes: DataLoader<NotesLoader>,
     pub segments: DataLoader<SegmentLoader>,
+    pub enrichment: DataLoader<EnrichmentLoader>,
     /// The store's RFM breakpoints and model, read once per request when metrics are asked for.
     store_metrics: OnceCell<StoreMetricsState>,
     scope: Scope,
@@ -200,7 +215,8 @@ impl Loaders {
             addresses: DataLoader::new(AddressLoader(scope.clone()), spawner.clone()).delay(delay),
             timelines: DataLoader::new(TimelineLoader(scope.clone()), spawner.clone()).delay(delay),
             notes: DataLoader::new(NotesLoader(scope.clone()), spawner.clone()).delay(delay),
-            segments: DataLoader::new(SegmentLoader(scope.clone()), spawner).delay(delay),
+            segments: DataLoader::new(SegmentLoader(scope.clone()), spawner.clone()).delay(delay),
+            enrichment: DataLoader::new(EnrichmentLoader(scope.clone()), spawner).delay(delay),
             store_metrics: OnceCell::new(),
             scope,
         }

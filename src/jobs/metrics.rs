@@ -2,13 +2,14 @@
 //! refit of the BG/NBD and Gamma-Gamma models queued (a `metrics.refit` job, run by whichever
 //! worker claims it) when enough new orders arrived (10% more than the last fit used, and at least
 //! 10) or the fit is a day old. Fits run on the blocking pool. The pass also prunes jobs finished
-//! more than a week ago, and webhook deliveries finished more than 30 days ago.
+//! more than a week ago and webhook deliveries finished more than 30 days ago, and writes the
+//! enrichment of customers that have none (loaded in bulk, or from before enrichment existed).
 
 use super::JobKind;
 use crate::db::DbPool;
 use crate::db::jobs::{self, NewJob};
 use crate::db::metrics::{self, ModelRow};
-use crate::db::webhooks;
+use crate::db::{enrichment, webhooks};
 use crate::domain::ids::{JobId, StoreId};
 use crate::domain::metrics::fit_store;
 use chrono::Utc;
@@ -35,6 +36,9 @@ pub async fn pass(pool: DbPool) -> anyhow::Result<()> {
     let mut conn = pool.get().await?;
     jobs::prune(&mut conn, 7).await?;
     webhooks::prune(&mut conn, webhooks::LOG_RETENTION_DAYS).await?;
+    for store in enrichment::stores_to_backfill(&mut conn).await? {
+        while enrichment::backfill(&mut conn, StoreId(store), 2000).await? > 0 {}
+    }
     for (store, orders, used) in metrics::stores_with_orders(&mut conn).await? {
         let store = StoreId(store);
         metrics::refresh_breakpoints(&mut conn, store).await?;

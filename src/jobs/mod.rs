@@ -30,6 +30,8 @@ pub enum JobKind {
     DataExportExpire,
     /// Send a webhook delivery (payload: `{"delivery": "whdel_..."}`).
     WebhookDeliver,
+    /// Recompute the store's stale behaviour facts (payload: none).
+    EnrichmentBehaviour,
 }
 
 /// What jobs run with.
@@ -43,8 +45,14 @@ pub struct JobContext {
 
 impl JobKind {
     /// Every kind.
-    pub const ALL: [JobKind; 5] =
-        [JobKind::MetricsRefit, JobKind::DataRequestErasure, JobKind::DataRequestExport, JobKind::DataExportExpire, JobKind::WebhookDeliver];
+    pub const ALL: [JobKind; 6] = [
+        JobKind::MetricsRefit,
+        JobKind::DataRequestErasure,
+        JobKind::DataRequestExport,
+        JobKind::DataExportExpire,
+        JobKind::WebhookDeliver,
+        JobKind::EnrichmentBehaviour,
+    ];
 
     /// The stored name.
     pub fn as_str(self) -> &'static str {
@@ -54,6 +62,7 @@ impl JobKind {
             Self::DataRequestExport => "data_request.export",
             Self::DataExportExpire => "data_export.expire",
             Self::WebhookDeliver => db::webhooks::DELIVER_JOB,
+            Self::EnrichmentBehaviour => db::enrichment::BEHAVIOUR_JOB,
         }
     }
 
@@ -65,7 +74,7 @@ impl JobKind {
     /// Attempts before the job fails for good.
     pub fn max_attempts(self) -> i32 {
         match self {
-            Self::MetricsRefit => 5,
+            Self::MetricsRefit | Self::EnrichmentBehaviour => 5,
             Self::DataRequestErasure | Self::DataRequestExport | Self::DataExportExpire => 10,
             Self::WebhookDeliver => db::webhooks::DELIVER_ATTEMPTS,
         }
@@ -76,7 +85,7 @@ impl JobKind {
     /// together do not retry together.
     pub fn backoff(self, attempts: i32, webhook_first_retry: Duration) -> Duration {
         let (first, cap) = match self {
-            Self::MetricsRefit => (Duration::from_secs(10), Duration::from_secs(3600)),
+            Self::MetricsRefit | Self::EnrichmentBehaviour => (Duration::from_secs(10), Duration::from_secs(3600)),
             Self::DataRequestErasure | Self::DataRequestExport | Self::DataExportExpire => (Duration::from_secs(5), Duration::from_secs(3600)),
             Self::WebhookDeliver => (webhook_first_retry, Duration::from_secs(4 * 3600)),
         };
@@ -129,13 +138,18 @@ pub async fn run(context: &JobContext, kind: JobKind, job: &ClaimedJob) -> anyho
         }
         JobKind::DataExportExpire => data_requests::expire(&mut *pool.get().await?, store, data_request_of(job)?).await,
         JobKind::WebhookDeliver => webhooks::deliver(context, store, delivery_of(job)?).await,
+        JobKind::EnrichmentBehaviour => {
+            let mut conn = pool.get().await?;
+            while db::enrichment::refresh_behaviour(&mut conn, store).await? > 0 {}
+            Ok(())
+        }
     }
 }
 
 /// After a job's last attempt failed: what it was for is marked failed.
 pub async fn give_up(pool: &DbPool, kind: JobKind, job: &ClaimedJob) -> anyhow::Result<()> {
     match kind {
-        JobKind::MetricsRefit | JobKind::DataExportExpire => Ok(()),
+        JobKind::MetricsRefit | JobKind::DataExportExpire | JobKind::EnrichmentBehaviour => Ok(()),
         JobKind::WebhookDeliver => {
             let mut conn = pool.get().await?;
             Ok(db::webhooks::give_up(&mut conn, StoreId(job.store_id), delivery_of(job)?).await?)

@@ -4,6 +4,7 @@
 
 use super::history::{self, SeedNote};
 use super::people::raw_customer;
+use crate::db::enrichment;
 use crate::db::bulk::{self as rows, BulkCustomer, BulkEvent, BulkNote};
 use crate::domain::activity::{ActivityKind, NewActivity};
 use crate::domain::customer::NewCustomer;
@@ -76,6 +77,9 @@ pub async fn load(conn: &mut AsyncPgConnection, store: StoreId, count: usize, ev
         bar.inc(customers.len() as u64);
     }
     bar.finish_with_message("done");
+    // enrichment, as the API writes it for each customer (profile) and after events (behaviour)
+    while enrichment::backfill(conn, store, 2000).await? > 0 {}
+    while enrichment::refresh_behaviour(conn, store).await? > 0 {}
     Ok(loaded)
 }
 

@@ -110,3 +110,35 @@ async fn customer_segments_cost_the_same_whatever_the_page_and_the_number_of_seg
     assert_eq!(few_segments_small, few_segments_large);
     assert_eq!(few_segments_large, many_segments, "statements must not grow with the segments");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn customer_enrichment_is_one_statement_for_the_page() {
+    let app = TestApp::spawn().await;
+    for i in 0..30 {
+        app.create_customer(json!({ "email": format!("e{i}.{}", unique_email("enrich")), "phone": "+33 1 42 68 53 00" })).await;
+    }
+    let count = |first: i32| {
+        let app = &app;
+        async move {
+            let body: Value = app
+                .client
+                .post(app.url("/graphql"))
+                .bearer_auth(&app.key)
+                .header("Whale-Debug", "sql")
+                .json(&json!({ "query": "query($f: Int) { customers(first: $f) { nodes { enrichment { phone { country } location { timeZone } } } } }", "variables": { "f": first } }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_no_errors(&body);
+            assert!(body["data"]["customers"]["nodes"].as_array().unwrap().iter().all(|n| n["enrichment"]["location"]["timeZone"] == "Europe/Paris"), "{body}");
+            body["extensions"]["sqlStatements"].as_u64().unwrap()
+        }
+    };
+    let (small, large) = (count(5).await, count(30).await);
+    assert_eq!(small, large, "statements must not grow with the page");
+    // the page, and the enrichment rows of all of it
+    assert_eq!(large, 2);
+}

@@ -8,6 +8,7 @@ mod crash;
 mod customers_create;
 mod customers_list;
 mod customers_update;
+mod enrichment;
 mod data_requests;
 mod helpers;
 mod http;

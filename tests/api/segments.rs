@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use whale_crm::db::customer_list::{self, CustomerFilter, Direction, SortKey};
 use whale_crm::db::segments::Membership;
-use whale_crm::domain::segment::eval::{EventFacts, Facts, holds};
+use whale_crm::domain::segment::eval::{EnrichmentFacts, EventFacts, Facts, holds};
 use whale_crm::domain::segment::rules::{RawGroup, RawRule};
 use whale_crm::domain::segment::{Match, RuleGroup};
 use whale_crm::seed::bulk::{self, Events};
@@ -162,7 +162,9 @@ async fn facts(app: &TestApp) -> BTreeMap<String, Facts> {
     loop {
         let body = app
             .gql("query($after: String) { customers(first: 200, after: $after) { pageInfo { hasNextPage endCursor } nodes { id email firstName lastName
-                  phone tags metadata totalSpent totalOrders lastOrderAt firstOrderAt createdAt defaultAddress { country state city postalCode } } } }",
+                  phone tags metadata totalSpent totalOrders lastOrderAt firstOrderAt createdAt defaultAddress { country state city postalCode }
+                  enrichment { phone { country lineType valid } email { freeEmailProvider disposable roleAccount companyDomain }
+                    location { country region timeZone } behaviour { preferredChannel mostActiveHour mostActiveWeekday lastSeenAt } } } } }",
                 json!({ "after": after }))
             .await;
         assert_no_errors(&body);
@@ -197,10 +199,33 @@ async fn facts(app: &TestApp) -> BTreeMap<String, Facts> {
                 city: text(&a["city"]),
                 postal_code: text(&a["postalCode"]),
                 events: Vec::new(),
+                enrichment: enrichment_facts(&n["enrichment"]),
             };
             (n["id"].as_str().unwrap().to_owned(), facts)
         })
         .collect()
+}
+
+/// The enrichment as the API shows it, as rules see it.
+fn enrichment_facts(e: &Value) -> Option<EnrichmentFacts> {
+    let text = |v: &Value| v.as_str().map(str::to_lowercase);
+    let weekdays = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"];
+    (!e.is_null()).then(|| EnrichmentFacts {
+        phone_country: text(&e["phone"]["country"]),
+        phone_line_type: text(&e["phone"]["lineType"]),
+        phone_valid: e["phone"]["valid"].as_bool(),
+        free_email_provider: e["email"]["freeEmailProvider"].as_bool().unwrap(),
+        disposable_email: e["email"]["disposable"].as_bool().unwrap(),
+        role_account: e["email"]["roleAccount"].as_bool().unwrap(),
+        company_domain: text(&e["email"]["companyDomain"]),
+        country: text(&e["location"]["country"]),
+        region: text(&e["location"]["region"]),
+        time_zone: text(&e["location"]["timeZone"]),
+        preferred_channel: text(&e["behaviour"]["preferredChannel"]),
+        most_active_hour: e["behaviour"]["mostActiveHour"].as_i64().map(|h| h as i32),
+        most_active_weekday: e["behaviour"]["mostActiveWeekday"].as_str().and_then(|d| weekdays.iter().position(|w| *w == d)).map(|i| i as i32 + 1),
+        last_seen_at: e["behaviour"]["lastSeenAt"].as_str().map(|t| DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc)),
+    })
 }
 
 fn random_rule(rng: &mut StdRng, pool: &[Facts]) -> RawRule {
@@ -210,7 +235,19 @@ fn random_rule(rng: &mut StdRng, pool: &[Facts]) -> RawRule {
     let campaign = *["camp_spring26", "camp_winback", "camp_bf25"].choose(rng).unwrap();
     let product = *["BAG", "shirt", "mug"].choose(rng).unwrap();
     let count = rng.random_range(0..4);
-    let (field, operator, value): (String, &str, Value) = match rng.random_range(0..22) {
+    let enriched = sample.enrichment.clone().unwrap_or_default();
+    let (field, operator, value): (String, &str, Value) = match rng.random_range(0..29) {
+        22 => ("free_email_provider".into(), *["eq", "neq"].choose(rng).unwrap(), json!(rng.random_bool(0.5))),
+        23 => ("phone_valid".into(), *["eq", "exists", "not_exists"].choose(rng).unwrap(), json!(rng.random_bool(0.7))),
+        24 => ("company_domain".into(), *["eq", "exists", "not_exists", "ends_with"].choose(rng).unwrap(), json!(enriched.company_domain.unwrap_or_else(|| "acme.com".into()))),
+        25 => ("location.country".into(), *["eq", "in", "not_in"].choose(rng).unwrap(), json!(enriched.country.unwrap_or_else(|| "us".into()))),
+        26 => ("time_zone".into(), *["eq", "exists", "not_exists", "starts_with"].choose(rng).unwrap(), json!(enriched.time_zone.unwrap_or_else(|| "america/".into()))),
+        27 => ("preferred_channel".into(), *["eq", "neq", "in"].choose(rng).unwrap(), json!(["order", "email", "page_view", "support"].choose(rng).unwrap())),
+        28 => match rng.random_range(0..3) {
+            0 => ("most_active_hour".into(), *["gte", "lt", "eq"].choose(rng).unwrap(), json!(rng.random_range(0..24))),
+            1 => ("most_active_weekday".into(), *["eq", "in"].choose(rng).unwrap(), json!(["monday", "saturday", "sunday"].choose(rng).unwrap())),
+            _ => ("last_seen_at".into(), *["before", "after", "not_exists"].choose(rng).unwrap(), json!(format!("{}_days_ago", rng.random_range(0..300)))),
+        },
         18 => ("activity".into(), *["exists", "not_exists"].choose(rng).unwrap(), json!({ "type": "EMAIL", "campaign_id": campaign, "since": since })),
         19 => ("activity".into(), *["gte", "lt", "eq", "gt"].choose(rng).unwrap(), json!({ "type": "PAGE_VIEW", "title_contains": product, "count": count })),
         20 => ("activity".into(), *["exists", "not_exists"].choose(rng).unwrap(), json!({ "type": "ORDER", "since": since })),

@@ -34,7 +34,32 @@ pub struct Facts {
     pub postal_code: Option<String>,
     /// The customer's events.
     pub events: Vec<EventFacts>,
+    /// The customer's enrichment, when it has been written.
+    pub enrichment: Option<EnrichmentFacts>,
 }
+
+/// What rules see of a customer's enrichment (text as stored; compared without case).
+#[derive(Debug, Clone, Default)]
+pub struct EnrichmentFacts {
+    pub phone_country: Option<String>,
+    pub phone_line_type: Option<String>,
+    pub phone_valid: Option<bool>,
+    pub free_email_provider: bool,
+    pub disposable_email: bool,
+    pub role_account: bool,
+    pub company_domain: Option<String>,
+    pub country: Option<String>,
+    pub region: Option<String>,
+    pub time_zone: Option<String>,
+    pub preferred_channel: Option<String>,
+    pub most_active_hour: Option<i32>,
+    /// ISO 8601: 1 = Monday … 7 = Sunday.
+    pub most_active_weekday: Option<i32>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+}
+
+/// Weekday names as rules compare them, Monday first.
+pub const WEEKDAYS: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
 
 /// What activity rules see of an event.
 #[derive(Debug, Clone)]
@@ -58,6 +83,7 @@ fn matching_events(filter: &ActivityFilter, facts: &Facts, now: DateTime<Utc>) -
 }
 
 enum Seen {
+    Flag(bool),
     Number(i64),
     Ratio(f64),
     Time(DateTime<Utc>),
@@ -107,6 +133,31 @@ fn seen(field: &Field, facts: &Facts, now: DateTime<Utc>, ctx: &MetricsContext) 
         Field::RfmMonetary => scores().map(|s| Seen::Number(i64::from(s.monetary))),
         Field::RfmSegment => scores().map(|s| Seen::Text(s.segment.name().to_owned())),
         Field::Activity => None,
+        enriched => enrichment_seen(enriched, facts.enrichment.as_ref()?),
+    }
+}
+
+fn enrichment_seen(field: &Field, e: &EnrichmentFacts) -> Option<Seen> {
+    let text = |v: &Option<String>| v.as_ref().map(|t| Seen::Text(t.to_lowercase()));
+    match field {
+        Field::PhoneCountry => text(&e.phone_country),
+        Field::PhoneLineType => text(&e.phone_line_type),
+        Field::PhoneValid => e.phone_valid.map(Seen::Flag),
+        Field::EmailFreeProvider => Some(Seen::Flag(e.free_email_provider)),
+        Field::EmailDisposable => Some(Seen::Flag(e.disposable_email)),
+        Field::EmailRoleAccount => Some(Seen::Flag(e.role_account)),
+        Field::CompanyDomain => text(&e.company_domain),
+        Field::LocationCountry => text(&e.country),
+        Field::LocationRegion => text(&e.region),
+        Field::TimeZone => text(&e.time_zone),
+        Field::PreferredChannel => text(&e.preferred_channel),
+        Field::MostActiveHour => e.most_active_hour.map(|h| Seen::Number(i64::from(h))),
+        Field::MostActiveWeekday => {
+            let day = usize::try_from(e.most_active_weekday?).ok()?.checked_sub(1)?;
+            WEEKDAYS.get(day).map(|d| Seen::Text((*d).to_owned()))
+        }
+        Field::LastSeenAt => e.last_seen_at.map(Seen::Time),
+        _ => None,
     }
 }
 
@@ -140,6 +191,7 @@ pub fn rule_holds(rule: &Rule, facts: &Facts, now: DateTime<Utc>, ctx: &MetricsC
     match (value, &rule.value, rule.operator) {
         (_, _, Exists) => true,
         (_, _, NotExists) => false,
+        (Seen::Flag(v), RuleValue::Flag(x), op) => compare(&v, x, op),
         (Seen::Number(v), RuleValue::Number(x), op) => compare(&v, x, op),
         (Seen::Number(v), RuleValue::Numbers(xs), op) => xs.contains(&v) == (op == In),
         (Seen::Number(v), RuleValue::NumberRange(a, b), _) => (*a..=*b).contains(&v),

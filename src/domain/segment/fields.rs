@@ -19,6 +19,8 @@ pub enum Kind {
     Activity,
     /// The customer's tag list.
     Tags,
+    /// True or false.
+    Flag,
 }
 
 /// A field of a customer.
@@ -49,6 +51,21 @@ pub enum Field {
     Activity,
     /// `metadata.<key>`.
     Metadata(String),
+    /// Enrichment (`Customer.enrichment`).
+    PhoneCountry,
+    PhoneLineType,
+    PhoneValid,
+    EmailFreeProvider,
+    EmailDisposable,
+    EmailRoleAccount,
+    CompanyDomain,
+    LocationCountry,
+    LocationRegion,
+    TimeZone,
+    PreferredChannel,
+    MostActiveHour,
+    MostActiveWeekday,
+    LastSeenAt,
 }
 
 impl Field {
@@ -82,6 +99,20 @@ impl Field {
             "rfm_monetary_score" | "rfm.monetary_score" | "monetary_score" => Self::RfmMonetary,
             "rfm_segment" | "rfm.segment" => Self::RfmSegment,
             "activity" => Self::Activity,
+            "phone_country" | "enrichment.phone.country" => Self::PhoneCountry,
+            "phone_line_type" | "enrichment.phone.line_type" => Self::PhoneLineType,
+            "phone_valid" | "enrichment.phone.valid" => Self::PhoneValid,
+            "free_email_provider" | "enrichment.email.free_email_provider" => Self::EmailFreeProvider,
+            "disposable_email" | "enrichment.email.disposable" => Self::EmailDisposable,
+            "role_account" | "enrichment.email.role_account" => Self::EmailRoleAccount,
+            "company_domain" | "enrichment.email.company_domain" => Self::CompanyDomain,
+            "location.country" | "enrichment.location.country" => Self::LocationCountry,
+            "location.region" | "enrichment.location.region" => Self::LocationRegion,
+            "time_zone" | "enrichment.location.time_zone" => Self::TimeZone,
+            "preferred_channel" | "enrichment.behaviour.preferred_channel" => Self::PreferredChannel,
+            "most_active_hour" | "enrichment.behaviour.most_active_hour" => Self::MostActiveHour,
+            "most_active_weekday" | "enrichment.behaviour.most_active_weekday" => Self::MostActiveWeekday,
+            "last_seen_at" | "enrichment.behaviour.last_seen_at" => Self::LastSeenAt,
             _ => return None,
         })
     }
@@ -112,6 +143,20 @@ impl Field {
             Self::RfmSegment => "rfm_segment".into(),
             Self::Activity => "activity".into(),
             Self::Metadata(key) => format!("metadata.{key}"),
+            Self::PhoneCountry => "phone_country".into(),
+            Self::PhoneLineType => "phone_line_type".into(),
+            Self::PhoneValid => "phone_valid".into(),
+            Self::EmailFreeProvider => "free_email_provider".into(),
+            Self::EmailDisposable => "disposable_email".into(),
+            Self::EmailRoleAccount => "role_account".into(),
+            Self::CompanyDomain => "company_domain".into(),
+            Self::LocationCountry => "location.country".into(),
+            Self::LocationRegion => "location.region".into(),
+            Self::TimeZone => "time_zone".into(),
+            Self::PreferredChannel => "preferred_channel".into(),
+            Self::MostActiveHour => "most_active_hour".into(),
+            Self::MostActiveWeekday => "most_active_weekday".into(),
+            Self::LastSeenAt => "last_seen_at".into(),
         }
     }
 
@@ -119,10 +164,11 @@ impl Field {
     pub fn kind(&self) -> Kind {
         match self {
             Self::TotalSpent | Self::AverageOrderValue => Kind::Money,
-            Self::TotalOrders | Self::RfmRecency | Self::RfmFrequency | Self::RfmMonetary => Kind::Count,
+            Self::TotalOrders | Self::RfmRecency | Self::RfmFrequency | Self::RfmMonetary | Self::MostActiveHour => Kind::Count,
+            Self::PhoneValid | Self::EmailFreeProvider | Self::EmailDisposable | Self::EmailRoleAccount => Kind::Flag,
             Self::ChurnRisk => Kind::Ratio,
             Self::Activity => Kind::Activity,
-            Self::LastOrderAt | Self::FirstOrderAt | Self::CreatedAt => Kind::Time,
+            Self::LastOrderAt | Self::FirstOrderAt | Self::CreatedAt | Self::LastSeenAt => Kind::Time,
             Self::Tags => Kind::Tags,
             _ => Kind::Text,
         }
@@ -138,6 +184,7 @@ impl Kind {
             Kind::Time => matches!(op, Before | After | Between | Exists | NotExists),
             Kind::Text => matches!(op, Eq | Neq | In | NotIn | Contains | NotContains | StartsWith | EndsWith | Exists | NotExists),
             Kind::Tags => matches!(op, Contains | NotContains | In | NotIn | Exists | NotExists),
+            Kind::Flag => matches!(op, Eq | Neq | Exists | NotExists),
             // exists: at least one matching event; not_exists: none; comparisons: their count.
             Kind::Activity => matches!(op, Exists | NotExists | Eq | Gt | Gte | Lt | Lte),
         }
@@ -150,10 +197,12 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_accept_camel_case() {
-        for name in ["total_spent", "last_order_at", "email_domain", "address.country", "metadata.source", "tags"] {
+        for name in ["total_spent", "last_order_at", "email_domain", "address.country", "metadata.source", "tags", "disposable_email", "location.country", "last_seen_at"] {
             assert_eq!(Field::parse(name).unwrap().name(), name);
         }
         assert_eq!(Field::parse("totalSpent"), Some(Field::TotalSpent));
+        assert_eq!(Field::parse("enrichment.email.disposable"), Some(Field::EmailDisposable));
+        assert_eq!(Field::parse("freeEmailProvider"), Some(Field::EmailFreeProvider));
         assert_eq!(Field::parse("churn"), None);
         assert_eq!(Field::parse("metadata."), None);
     }

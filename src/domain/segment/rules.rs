@@ -105,6 +105,8 @@ pub enum RuleValue {
     Texts(Vec<String>),
     /// Which events count, and (for comparisons) how many.
     Activity(ActivityFilter, Option<i64>),
+    /// True or false.
+    Flag(bool),
 }
 
 /// The events an activity rule counts.
@@ -317,6 +319,7 @@ fn parse_value(kind: Kind, op: Operator, value: Option<&Value>) -> Result<RuleVa
         (Kind::Time, _) => RuleValue::Time(time(value)?),
         (Kind::Text | Kind::Tags, In | NotIn) => RuleValue::Texts(list(value)?.iter().map(text).collect::<Result<_, _>>()?),
         (Kind::Text | Kind::Tags, _) => RuleValue::Text(text(value)?),
+        (Kind::Flag, _) => RuleValue::Flag(value.as_bool().ok_or("must be true or false")?),
         (Kind::Activity, _) => unreachable!("handled above"),
     })
 }

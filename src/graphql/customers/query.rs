@@ -8,12 +8,14 @@ use crate::db::customers;
 use crate::db::segments::{self, Membership};
 use crate::domain::ids::{CustomerId, SegmentId};
 use crate::domain::metadata::MetadataPatch;
+use crate::domain::segment::RuleGroup;
 use crate::domain::tags;
 use crate::error::AppError;
 use crate::graphql::context;
 use crate::graphql::metrics::request_rules_context;
 use crate::graphql::pagination::{list_cost, page_size};
 use crate::graphql::scalars::{Json, Timestamp};
+use crate::graphql::segments::inputs::{SegmentMatch, SegmentRuleInput, raw_group};
 use async_graphql::{Context, ID, Object, Result};
 
 /// The longest `search` accepted.
@@ -70,6 +72,9 @@ impl CustomerQuery {
         #[graphql(desc = "Only customers whose metadata contains all these key–value pairs, e.g. `{\"source\": \"trade_show\"}`.")]
         metadata: Option<Json>,
         #[graphql(desc = "Only members of this segment (`seg_...`).")] segment_id: Option<ID>,
+        #[graphql(desc = "Only customers matching every one of these rules — the dynamic segments' language, any field \
+                          (e.g. `{field: \"disposable_email\", operator: \"eq\", value: false}`).")]
+        rules: Option<Vec<SegmentRuleInput>>,
         #[graphql(desc = "What to sort by (default CREATED_AT); ties are broken by id.")] sort: Option<CustomerSortKey>,
         #[graphql(desc = "Sort direction (default DESC); customers without a value come last either way.")] order: Option<SortOrder>,
         #[graphql(desc = "Page size, 0 to 250 (default 25).")] first: Option<i32>,
@@ -96,6 +101,13 @@ impl CustomerQuery {
             Some(id) => Some(segment_membership(ctx, "segmentId", &id).await?),
             None => None,
         };
+        let rules = match rules {
+            Some(rules) => {
+                let group = RuleGroup::parse("", &raw_group(SegmentMatch::All, &rules, &[])).map_err(AppError::from)?;
+                Some(Membership::Dynamic(group, request_rules_context(ctx).await?))
+            }
+            None => None,
+        };
         let filter = CustomerFilter {
             search,
             tags_all: clean("tags", tags)?,
@@ -104,6 +116,7 @@ impl CustomerQuery {
             created_before: created_before.map(|t| t.0),
             metadata,
             segment,
+            rules,
         };
         let sort = sort.unwrap_or(CustomerSortKey::CreatedAt).into();
         let order = order.unwrap_or(SortOrder::Desc).into();

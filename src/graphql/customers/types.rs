@@ -7,6 +7,7 @@ use crate::domain::money::Money;
 use crate::error::AppError;
 use crate::graphql::activity::{self, connection::{ActivityConnection, TimelineArgs}, types::ActivityType};
 use crate::graphql::leaf::Leaf;
+use super::enrichment::CustomerEnrichment;
 use crate::graphql::loaders::Loaders;
 use crate::leaf_object;
 use crate::graphql::metrics::types::CustomerMetrics;
@@ -106,6 +107,13 @@ impl Customer {
     async fn metrics(&self, ctx: &Context<'_>) -> Result<CustomerMetrics> {
         let state = Box::pin(Loaders::of(ctx)?.store_metrics()).await?;
         Ok(CustomerMetrics::new(&self.0, state))
+    }
+
+    /// What the store learns about the customer without asking: phone, email, location and
+    /// behaviour facts (null only briefly, for a customer loaded in bulk).
+    async fn enrichment(&self, ctx: &Context<'_>) -> Result<Option<CustomerEnrichment>> {
+        let row = Box::pin(Loaders::of(ctx)?.enrichment.load_one(self.0.customer_id())).await.map_err(AppError::from)?;
+        Ok(row.map(CustomerEnrichment))
     }
 
     /// The segments the customer belongs to now (static memberships and matching dynamic rules).
