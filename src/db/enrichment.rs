@@ -49,6 +49,18 @@ pub struct EnrichmentRow {
 }
 
 impl EnrichmentRow {
+    /// The facts as one flat JSON object (export archives).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "phoneE164": self.phone_e164, "phoneCountry": self.phone_country, "phoneLineType": self.phone_line_type,
+            "phoneValid": self.phone_valid, "emailNormalized": self.email_normalized, "emailDomain": self.email_domain,
+            "freeEmailProvider": self.free_email_provider, "disposableEmail": self.disposable_email, "roleAccount": self.role_account,
+            "companyDomain": self.company_domain, "country": self.country, "region": self.region, "timeZone": self.time_zone,
+            "preferredChannel": self.preferred_channel, "mostActiveHour": self.most_active_hour,
+            "mostActiveWeekday": self.most_active_weekday, "lastSeenAt": self.last_seen_at.map(super::json_text::time),
+        })
+    }
+
     /// Whether events (or a new time zone) arrived since the behaviour facts were computed.
     pub fn behaviour_pending(&self) -> bool {
         self.behaviour_version > self.behaviour_computed

@@ -2,7 +2,7 @@
 //! until it expires, and found again by a download link.
 
 use super::schema::data_exports;
-use super::{activity, addresses, customers, metrics, notes, segments};
+use super::{activity, addresses, customers, enrichment, metrics, notes, segments};
 use crate::domain::ids::{AddressId, CustomerId, DataRequestId, EventId, NoteId, SegmentId, StoreId};
 use crate::domain::metrics::compute;
 use crate::domain::money::Money;
@@ -78,6 +78,7 @@ pub async fn archive(conn: &mut AsyncPgConnection, store: StoreId, customer: Cus
         "activity": activity,
         "metrics": metrics,
         "segments": segments,
+        "enrichment": enrichment::for_customers(conn, store, &ids).await?.remove(&customer).map(|e| e.to_json()),
     })))
 }
 

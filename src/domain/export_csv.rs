@@ -1,6 +1,6 @@
 //! The CSV form of an export archive: a zip holding one CSV file per section of the JSON archive
 //! (`customer.csv` with one row, `addresses.csv`, `notes.csv`, `activity.csv`, `metrics.csv`,
-//! `segments.csv`), a header row each. Text cells are written as they are; numbers and booleans
+//! `segments.csv`, `enrichment.csv` with one row), a header row each. Text cells are written as they are; numbers and booleans
 //! as JSON writes them; null as an empty cell; nested values (tags, metadata, properties, RFM
 //! scores) as compact JSON.
 
@@ -10,7 +10,8 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
 /// The sections, in order, and whether each is one object (else a list of objects).
-const SECTIONS: [(&str, bool); 6] = [("customer", true), ("addresses", false), ("notes", false), ("activity", false), ("metrics", true), ("segments", false)];
+const SECTIONS: [(&str, bool); 7] =
+    [("customer", true), ("addresses", false), ("notes", false), ("activity", false), ("metrics", true), ("segments", false), ("enrichment", true)];
 
 fn cell(value: &Value) -> String {
     match value {

@@ -245,6 +245,7 @@ async fn an_export_is_a_complete_archive_at_a_signed_expiring_link() {
     assert!(archive["activity"].as_array().unwrap().iter().any(|e| e["properties"] == json!({ "items": 2 }) && e["orderId"] == "1"));
     assert_eq!(archive["metrics"]["averageOrderValue"], 20.0);
     assert_eq!(archive["segments"][0]["name"], "VIPs");
+    assert_eq!((archive["enrichment"]["country"].as_str(), archive["enrichment"]["timeZone"].as_str()), (Some("NO"), Some("Europe/Oslo")));
 
     // tampering: another request's id, another expiry, another signature
     let tampered = [
@@ -330,7 +331,7 @@ async fn a_csv_export_is_a_zip_of_one_file_per_section() {
     let mut files = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).expect("a zip");
     let mut names: Vec<String> = files.file_names().map(|n| n.expect("a name").into_owned()).collect();
     names.sort();
-    assert_eq!(names, ["activity.csv", "addresses.csv", "customer.csv", "metrics.csv", "notes.csv", "segments.csv"]);
+    assert_eq!(names, ["activity.csv", "addresses.csv", "customer.csv", "enrichment.csv", "metrics.csv", "notes.csv", "segments.csv"]);
     let mut customer = String::new();
     std::io::Read::read_to_string(&mut files.by_name("customer.csv").unwrap(), &mut customer).unwrap();
     assert!(customer.contains(&email), "{customer}");
