@@ -56,12 +56,23 @@ pub async fn serve(config: &Config, listener: TcpListener, shutdown: impl Future
     if config.jobs.metrics_interval_secs > 0 {
         jobs::metrics::spawn(pool.clone(), Duration::from_secs(config.jobs.metrics_interval_secs));
     }
+    tokio::spawn(backfill_enrichment(pool.clone()));
     let (stop, stopped) = watch::channel(false);
     let workers = start_workers(config, &pool, config.jobs.workers, &notifications, &stopped)?;
     tracing::info!(address = %listener.local_addr()?, workers = workers.len(), "listening; GraphiQL at /graphql");
     axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
     stop_workers(&stop, workers).await;
     Ok(())
+}
+
+/// Writes the enrichment of customers that have none (from before enrichment existed), once.
+async fn backfill_enrichment(pool: DbPool) {
+    let filled = async { anyhow::Ok(db::enrichment::backfill_all(&mut *pool.get().await?).await?) };
+    match filled.await {
+        Ok(0) => {}
+        Ok(stores) => tracing::info!(stores, "wrote missing enrichment"),
+        Err(err) => tracing::warn!(error = format!("{err:#}"), "enrichment backfill failed"),
+    }
 }
 
 /// Runs job workers only (`whale-crm worker`) until `shutdown` resolves.

@@ -11,15 +11,15 @@ use crate::domain::ids::{CustomerId, StoreId};
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{Int4, Uuid as SqlUuid};
+use diesel::sql_types::{Array, BigInt, Text, Uuid as SqlUuid};
 use diesel::upsert::excluded;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use std::collections::HashMap;
 
 /// The job kind that recomputes a store's stale behaviour facts (payload: none).
 pub const BEHAVIOUR_JOB: &str = "enrichment.behaviour";
 /// Customers one behaviour statement recomputes at most (the job repeats until none is left).
-const BEHAVIOUR_BATCH: i32 = 2000;
+const BEHAVIOUR_BATCH: i64 = 500;
 
 /// A customer's enrichment as stored.
 #[derive(Queryable, Selectable, Debug, Clone)]
@@ -178,8 +178,13 @@ pub async fn events_arrived(conn: &mut AsyncPgConnection, store: StoreId, custom
 }
 
 /// Queues the store's behaviour job (one at a time: a queued one is reused).
-async fn queue_behaviour(conn: &mut AsyncPgConnection, store: StoreId) -> QueryResult<()> {
-    let job = NewJob { store, kind: BEHAVIOUR_JOB, payload: serde_json::json!({}), dedupe_key: Some("behaviour".into()), max_attempts: 5, run_at: None };
+pub async fn queue_behaviour(conn: &mut AsyncPgConnection, store: StoreId) -> QueryResult<()> {
+    queue_behaviour_at(conn, store, None).await
+}
+
+/// Queues the store's behaviour job to run at `at` (now when `None`).
+pub async fn queue_behaviour_at(conn: &mut AsyncPgConnection, store: StoreId, at: Option<DateTime<Utc>>) -> QueryResult<()> {
+    let job = NewJob { store, kind: BEHAVIOUR_JOB, payload: serde_json::json!({}), dedupe_key: Some("behaviour".into()), max_attempts: 5, run_at: at };
     jobs::enqueue(conn, &job).await?;
     Ok(())
 }
@@ -189,81 +194,158 @@ async fn queue_behaviour(conn: &mut AsyncPgConnection, store: StoreId) -> QueryR
 /// (ties: the most recent), the most frequent hour and ISO weekday (ties: the earliest), the
 /// latest event. Rows being written meanwhile are skipped (and stay stale). Returns how many
 /// were recomputed.
+///
+/// Two statements in one transaction: the first locks the stale rows and reads their versions;
+/// the second, with a snapshot taken after those locks, sees every event whose version bump it
+/// read (an ingest inserts its events before it bumps), and later bumps wait for the locks.
 pub async fn refresh_behaviour(conn: &mut AsyncPgConnection, store: StoreId) -> QueryResult<usize> {
-    Prepared::<()>::default()
-        .sql(
-            "WITH stale AS ( \
-               SELECT customer_id, behaviour_version AS version, coalesce(time_zone, 'UTC') AS tz FROM customer_enrichment \
-               WHERE store_id = ",
-        )
-        .bind::<SqlUuid, _>(store.0)
-        .sql(" AND behaviour_version > behaviour_computed LIMIT ")
-        .bind::<Int4, _>(BEHAVIOUR_BATCH)
-        .sql(
-            " FOR UPDATE SKIP LOCKED), \
-             events AS ( \
-               SELECT e.customer_id, e.event_type, e.occurred_at, e.occurred_at AT TIME ZONE s.tz AS local \
-               FROM activity_events e JOIN stale s ON s.customer_id = e.customer_id WHERE e.store_id = ",
-        )
-        .bind::<SqlUuid, _>(store.0)
-        .sql(
-            "), \
-             channel AS ( \
-               SELECT DISTINCT ON (customer_id) customer_id, event_type FROM events \
-               GROUP BY customer_id, event_type ORDER BY customer_id, count(*) DESC, max(occurred_at) DESC), \
-             hour AS ( \
-               SELECT DISTINCT ON (customer_id) customer_id, date_part('hour', local)::int AS h FROM events \
-               GROUP BY customer_id, 2 ORDER BY customer_id, count(*) DESC, 2), \
-             weekday AS ( \
-               SELECT DISTINCT ON (customer_id) customer_id, date_part('isodow', local)::int AS d FROM events \
-               GROUP BY customer_id, 2 ORDER BY customer_id, count(*) DESC, 2), \
-             seen AS (SELECT customer_id, max(occurred_at) AS at FROM events GROUP BY customer_id) \
-             UPDATE customer_enrichment c SET preferred_channel = channel.event_type, most_active_hour = hour.h, \
-               most_active_weekday = weekday.d, last_seen_at = seen.at, behaviour_computed = stale.version, updated_at = now() \
-             FROM stale \
-               LEFT JOIN channel ON channel.customer_id = stale.customer_id \
-               LEFT JOIN hour ON hour.customer_id = stale.customer_id \
-               LEFT JOIN weekday ON weekday.customer_id = stale.customer_id \
-               LEFT JOIN seen ON seen.customer_id = stale.customer_id \
-             WHERE c.store_id = ",
-        )
-        .bind::<SqlUuid, _>(store.0)
-        .sql(" AND c.customer_id = stale.customer_id")
-        .execute(conn)
+    conn.transaction(async move |conn| {
+        let stale: Vec<(uuid::Uuid, i64, Option<String>)> = customer_enrichment::table
+            .filter(customer_enrichment::store_id.eq(store.0))
+            .filter(customer_enrichment::behaviour_version.gt(customer_enrichment::behaviour_computed))
+            .select((customer_enrichment::customer_id, customer_enrichment::behaviour_version, customer_enrichment::time_zone))
+            .limit(BEHAVIOUR_BATCH)
+            .for_update()
+            .skip_locked()
+            .load(conn)
+            .await?;
+        if stale.is_empty() {
+            return Ok(0);
+        }
+        let ids: Vec<uuid::Uuid> = stale.iter().map(|s| s.0).collect();
+        let versions: Vec<i64> = stale.iter().map(|s| s.1).collect();
+        let zones: Vec<String> = stale.iter().map(|s| s.2.clone().unwrap_or_else(|| "UTC".into())).collect();
+        Prepared::<()>::default()
+            .sql("WITH stale AS (SELECT * FROM unnest(")
+            .bind::<Array<SqlUuid>, _>(ids)
+            .sql(", ")
+            .bind::<Array<BigInt>, _>(versions)
+            .sql(", ")
+            .bind::<Array<Text>, _>(zones)
+            .sql(
+                ") AS s(customer_id, version, tz)), \
+                 events AS ( \
+                   SELECT e.customer_id, e.event_type, e.occurred_at, e.occurred_at AT TIME ZONE s.tz AS local \
+                   FROM activity_events e JOIN stale s ON s.customer_id = e.customer_id WHERE e.store_id = ",
+            )
+            .bind::<SqlUuid, _>(store.0)
+            .sql(
+                "), \
+                 channel AS ( \
+                   SELECT DISTINCT ON (customer_id) customer_id, event_type FROM events \
+                   GROUP BY customer_id, event_type ORDER BY customer_id, count(*) DESC, max(occurred_at) DESC), \
+                 hour AS ( \
+                   SELECT DISTINCT ON (customer_id) customer_id, date_part('hour', local)::int AS h FROM events \
+                   GROUP BY customer_id, 2 ORDER BY customer_id, count(*) DESC, 2), \
+                 weekday AS ( \
+                   SELECT DISTINCT ON (customer_id) customer_id, date_part('isodow', local)::int AS d FROM events \
+                   GROUP BY customer_id, 2 ORDER BY customer_id, count(*) DESC, 2), \
+                 seen AS (SELECT customer_id, max(occurred_at) AS at FROM events GROUP BY customer_id) \
+                 UPDATE customer_enrichment c SET preferred_channel = channel.event_type, most_active_hour = hour.h, \
+                   most_active_weekday = weekday.d, last_seen_at = seen.at, behaviour_computed = stale.version, updated_at = now() \
+                 FROM stale \
+                   LEFT JOIN channel ON channel.customer_id = stale.customer_id \
+                   LEFT JOIN hour ON hour.customer_id = stale.customer_id \
+                   LEFT JOIN weekday ON weekday.customer_id = stale.customer_id \
+                   LEFT JOIN seen ON seen.customer_id = stale.customer_id \
+                 WHERE c.store_id = ",
+            )
+            .bind::<SqlUuid, _>(store.0)
+            .sql(" AND c.customer_id = stale.customer_id")
+            .execute(conn)
+            .await
+    })
+    .await
+}
+
+/// Whether any of the store's behaviour facts are stale (some may be locked by a writer).
+pub async fn behaviour_stale(conn: &mut AsyncPgConnection, store: StoreId) -> QueryResult<bool> {
+    let found: Option<uuid::Uuid> = customer_enrichment::table
+        .filter(customer_enrichment::store_id.eq(store.0))
+        .filter(customer_enrichment::behaviour_version.gt(customer_enrichment::behaviour_computed))
+        .select(customer_enrichment::customer_id)
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// The stores with stale behaviour facts (the periodic pass queues their jobs again, in case a
+/// job was lost with a rolled-back transaction or gave up).
+pub async fn stores_with_stale_behaviour(conn: &mut AsyncPgConnection) -> QueryResult<Vec<uuid::Uuid>> {
+    customer_enrichment::table
+        .filter(customer_enrichment::behaviour_version.gt(customer_enrichment::behaviour_computed))
+        .select(customer_enrichment::store_id)
+        .distinct()
+        .load(conn)
         .await
 }
 
-/// Writes enrichment rows for up to `limit` of the store's customers that have none (customers
-/// loaded in bulk, or from before enrichment existed); returns how many.
-pub async fn backfill(conn: &mut AsyncPgConnection, store: StoreId, limit: i64) -> QueryResult<usize> {
-    let missing: Vec<(CustomerRow, Option<String>, Option<String>)> = customers::table
-        .left_join(
-            customer_enrichment::table
-                .on(customer_enrichment::store_id.eq(customers::store_id).and(customer_enrichment::customer_id.eq(customers::id))),
-        )
-        .left_join(
-            customer_addresses::table.on(customer_addresses::store_id
-                .eq(customers::store_id)
-                .and(customer_addresses::customer_id.eq(customers::id))
-                .and(customer_addresses::is_default)),
-        )
-        .filter(customers::store_id.eq(store.0).and(customer_enrichment::customer_id.is_null()))
-        .select((CustomerRow::as_select(), customer_addresses::country.nullable(), customer_addresses::state.nullable()))
-        .limit(limit)
-        .load(conn)
-        .await?;
-    let facts: Vec<(CustomerId, ProfileFacts)> = missing
-        .iter()
-        .map(|(customer, country, region)| {
-            let whereabouts = Whereabouts { country: country.as_deref(), region: region.as_deref() };
-            (customer.customer_id(), enrichment::profile(&customer.email, customer.phone.as_deref(), whereabouts))
-        })
-        .collect();
-    if !facts.is_empty() && upsert(conn, store, &facts, true).await? {
+/// Writes enrichment rows for up to `limit` of the store's customers after `after` (by id) that
+/// have none — customers loaded in bulk, or from before enrichment existed — and returns the
+/// last customer looked at (`None` when there are no more). Customers being written meanwhile
+/// are skipped (until the next run), and a row written meanwhile is kept.
+pub async fn backfill(conn: &mut AsyncPgConnection, store: StoreId, after: Option<uuid::Uuid>, limit: i64) -> QueryResult<Option<uuid::Uuid>> {
+    conn.transaction(async move |conn| {
+        // lock the customers (their key) first, skipping any being written
+        let ids: Vec<uuid::Uuid> = customers::table
+            .filter(customers::store_id.eq(store.0).and(customers::id.gt(after.unwrap_or_default())))
+            .filter(diesel::dsl::not(diesel::dsl::exists(
+                customer_enrichment::table.filter(customer_enrichment::store_id.eq(customers::store_id).and(customer_enrichment::customer_id.eq(customers::id))),
+            )))
+            .order(customers::id)
+            .limit(limit)
+            .select(customers::id)
+            .for_key_share()
+            .skip_locked()
+            .load(conn)
+            .await?;
+        let missing: Vec<(CustomerRow, Option<String>, Option<String>)> = customers::table
+            .left_join(
+                customer_addresses::table.on(customer_addresses::store_id
+                    .eq(customers::store_id)
+                    .and(customer_addresses::customer_id.eq(customers::id))
+                    .and(customer_addresses::is_default)),
+            )
+            .filter(customers::store_id.eq(store.0).and(customers::id.eq_any(&ids)))
+            .order(customers::id)
+            .select((CustomerRow::as_select(), customer_addresses::country.nullable(), customer_addresses::state.nullable()))
+            .load(conn)
+            .await?;
+        let Some(last) = missing.last().map(|(c, _, _)| c.id) else { return Ok(None) };
+        let facts: Vec<(CustomerId, ProfileFacts)> = missing
+            .iter()
+            .map(|(customer, country, region)| {
+                let whereabouts = Whereabouts { country: country.as_deref(), region: region.as_deref() };
+                (customer.customer_id(), enrichment::profile(&customer.email, customer.phone.as_deref(), whereabouts))
+            })
+            .collect();
+        let rows: Vec<_> = facts.iter().map(|(customer, facts)| row(store, *customer, facts, true)).collect();
+        diesel::insert_into(customer_enrichment::table).values(rows).on_conflict_do_nothing().execute(conn).await?;
         queue_behaviour(conn, store).await?;
-    }
-    Ok(facts.len())
+        Ok(Some(last))
+    })
+    .await
 }
+
+/// Backfills every store's customers that lack enrichment; returns how many stores had some.
+pub async fn backfill_all(conn: &mut AsyncPgConnection) -> QueryResult<usize> {
+    let stores: Vec<uuid::Uuid> = super::schema::stores::table.select(super::schema::stores::id).load(conn).await?;
+    let mut filled = 0;
+    for store in stores {
+        let mut after = None;
+        let mut any = false;
+        while let Some(last) = backfill(conn, StoreId(store), after, BACKFILL_BATCH).await? {
+            after = Some(last);
+            any = true;
+        }
+        filled += usize::from(any);
+    }
+    Ok(filled)
+}
+
+/// Customers one backfill statement writes at most.
+const BACKFILL_BATCH: i64 = 2000;
 
 /// The enrichment rows of these customers.
 pub async fn for_customers(conn: &mut AsyncPgConnection, store: StoreId, ids: &[CustomerId]) -> QueryResult<HashMap<CustomerId, EnrichmentRow>> {
@@ -274,18 +356,4 @@ pub async fn for_customers(conn: &mut AsyncPgConnection, store: StoreId, ids: &[
         .load(conn)
         .await?;
     Ok(rows.into_iter().map(|r| (CustomerId(r.customer_id), r)).collect())
-}
-
-/// The stores with customers lacking enrichment rows (for the periodic pass to backfill).
-pub async fn stores_to_backfill(conn: &mut AsyncPgConnection) -> QueryResult<Vec<uuid::Uuid>> {
-    customers::table
-        .left_join(
-            customer_enrichment::table
-                .on(customer_enrichment::store_id.eq(customers::store_id).and(customer_enrichment::customer_id.eq(customers::id))),
-        )
-        .filter(customer_enrichment::customer_id.is_null())
-        .select(customers::store_id)
-        .distinct()
-        .load(conn)
-        .await
 }

@@ -5,7 +5,7 @@
 //! the IANA tz database's `zone.tab`, and the regions of multi-zone countries that keep one zone.
 //! Disposable domains come from the `mailchecker` crate's maintained list.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Offset, Utc};
 use phonenumber::{Mode, PhoneNumber, Type};
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
@@ -138,17 +138,28 @@ pub struct EmailFacts {
     pub company_domain: Option<String>,
 }
 
-/// Reads a (valid) email address.
+/// Reads a (valid) email address. The domain is kept in its ASCII form (`bücher.de` becomes
+/// `xn--bcher-kva.de`), so one company has one domain however it was typed.
 pub fn email_facts(email: &str) -> EmailFacts {
     let lower = email.trim().to_lowercase();
-    let (local, domain) = lower.rsplit_once('@').unwrap_or((lower.as_str(), ""));
-    let base = local.split_once('+').map_or(local, |(base, _)| base);
+    let (local, typed_domain) = lower.rsplit_once('@').unwrap_or((lower.as_str(), ""));
+    let ascii = match url::Host::parse(typed_domain) {
+        Ok(url::Host::Domain(ascii)) => ascii,
+        _ => typed_domain.to_owned(),
+    };
+    let domain = ascii.as_str();
+    // subaddressing (`ann+news@`), which every major provider supports
+    let base = match local.split_once('+') {
+        Some((base, _)) if !base.is_empty() => base,
+        _ => local,
+    };
     let (mailbox, domain_of_mailbox) = match domain {
         "gmail.com" | "googlemail.com" => (base.replace('.', ""), "gmail.com"),
         _ => (base.to_owned(), domain),
     };
     let free_provider = FREE_PROVIDERS.contains(domain);
-    let disposable = !free_provider && !mailchecker::is_valid(&lower);
+    // the domain alone decides (mailchecker also refuses local parts it finds unusual)
+    let disposable = !free_provider && !domain.is_empty() && !mailchecker::is_valid(&format!("x@{domain}"));
     EmailFacts {
         normalized: format!("{mailbox}@{domain_of_mailbox}"),
         domain: domain.to_owned(),
@@ -184,12 +195,34 @@ static REGION_ZONES: LazyLock<HashMap<(&'static str, String), &'static str>> = L
     zones
 });
 
-/// The one IANA zone of `country` (in `region`, for countries with several), if it is unambiguous.
+/// The zone a whole country keeps: its only zone, or — when all its zones keep the same clock
+/// (the same UTC offsets in January and July, e.g. Europe/Berlin and Europe/Busingen) — the first
+/// listed.
+static COUNTRY_ZONE: LazyLock<HashMap<&'static str, &'static str>> = LazyLock::new(|| {
+    let instants = ["2026-01-15T12:00:00Z", "2026-07-15T12:00:00Z"].map(|t| t.parse::<DateTime<Utc>>().expect("a valid instant"));
+    let clock = |zone: &str| -> Option<Vec<i32>> {
+        let tz: chrono_tz::Tz = zone.parse().ok()?;
+        Some(instants.iter().map(|t| t.with_timezone(&tz).offset().fix().local_minus_utc()).collect())
+    };
+    COUNTRY_ZONES
+        .iter()
+        .filter_map(|(country, zones)| {
+            let first = clock(zones[0])?;
+            zones.iter().all(|z| clock(z).as_ref() == Some(&first)).then_some((*country, zones[0]))
+        })
+        .collect()
+});
+
+/// The IANA zone of `country` (in `region`, for countries whose zones differ), if it is
+/// unambiguous. The region may be given as its code (`CA`, `US-CA`) or its English name.
 pub fn time_zone(country: &str, region: Option<&str>) -> Option<&'static str> {
-    match COUNTRY_ZONES.get(country)?.as_slice() {
-        [only] => Some(only),
-        _ => REGION_ZONES.get(&(country, region?.trim().to_lowercase())).copied(),
+    if let Some(zone) = COUNTRY_ZONE.get(country) {
+        return Some(zone);
     }
+    let region = region?.trim().to_lowercase();
+    let prefix = format!("{}-", country.to_lowercase());
+    let region = region.strip_prefix(&prefix).unwrap_or(&region);
+    REGION_ZONES.get(&(country, region.to_owned())).copied()
 }
 
 /// Where a customer is.
@@ -278,6 +311,15 @@ mod tests {
         let throwaway = email_facts("x7@mailinator.com");
         assert!(throwaway.disposable && !throwaway.free_provider);
         assert_eq!(throwaway.company_domain, None);
+
+        // international addresses are ordinary addresses
+        let idn = email_facts("José@Bücher.de");
+        assert!(!idn.disposable, "{idn:?}");
+        assert_eq!((idn.domain.as_str(), idn.company_domain.as_deref()), ("xn--bcher-kva.de", Some("xn--bcher-kva.de")));
+        assert_eq!(idn.normalized, "josé@xn--bcher-kva.de");
+        assert!(!email_facts("\"john doe\"@acme.com").disposable);
+        // a local part that starts with + is not a tag
+        assert_eq!(email_facts("+1@acme.com").normalized, "+1@acme.com");
     }
 
     #[test]
@@ -289,7 +331,15 @@ mod tests {
         assert_eq!(time_zone("US", Some(" New York ")), Some("America/New_York"));
         assert_eq!(time_zone("US", Some("TX")), None, "Texas is split");
         assert_eq!(time_zone("AU", Some("QLD")), Some("Australia/Brisbane"));
+        assert_eq!(time_zone("US", Some("US-WA")), Some("America/Los_Angeles"));
         assert_eq!(time_zone("ZZ", None), None);
+        // zones keeping the same clock count as one
+        assert_eq!(time_zone("DE", None), Some("Europe/Berlin"));
+        assert_eq!(time_zone("AR", None), Some("America/Argentina/Buenos_Aires"));
+        // zones that differ do not, and neither do regions with exceptions
+        assert_eq!(time_zone("ES", None), None, "the Canaries keep another clock");
+        assert_eq!(time_zone("AU", Some("NSW")), None, "Broken Hill and Lord Howe differ");
+        assert_eq!(time_zone("CA", Some("BC")), None, "parts of British Columbia keep mountain time");
     }
 
     #[test]

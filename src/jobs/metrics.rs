@@ -2,8 +2,8 @@
 //! refit of the BG/NBD and Gamma-Gamma models queued (a `metrics.refit` job, run by whichever
 //! worker claims it) when enough new orders arrived (10% more than the last fit used, and at least
 //! 10) or the fit is a day old. Fits run on the blocking pool. The pass also prunes jobs finished
-//! more than a week ago and webhook deliveries finished more than 30 days ago, and writes the
-//! enrichment of customers that have none (loaded in bulk, or from before enrichment existed).
+//! more than a week ago and webhook deliveries finished more than 30 days ago, and queues the
+//! behaviour enrichment of stores whose facts are stale (in case a job was lost).
 
 use super::JobKind;
 use crate::db::DbPool;
@@ -36,8 +36,8 @@ pub async fn pass(pool: DbPool) -> anyhow::Result<()> {
     let mut conn = pool.get().await?;
     jobs::prune(&mut conn, 7).await?;
     webhooks::prune(&mut conn, webhooks::LOG_RETENTION_DAYS).await?;
-    for store in enrichment::stores_to_backfill(&mut conn).await? {
-        while enrichment::backfill(&mut conn, StoreId(store), 2000).await? > 0 {}
+    for store in enrichment::stores_with_stale_behaviour(&mut conn).await? {
+        enrichment::queue_behaviour(&mut conn, StoreId(store)).await?;
     }
     for (store, orders, used) in metrics::stores_with_orders(&mut conn).await? {
         let store = StoreId(store);

@@ -141,6 +141,11 @@ pub async fn run(context: &JobContext, kind: JobKind, job: &ClaimedJob) -> anyho
         JobKind::EnrichmentBehaviour => {
             let mut conn = pool.get().await?;
             while db::enrichment::refresh_behaviour(&mut conn, store).await? > 0 {}
+            // rows a writer held are stale still: their writer queued a job, unless it rolled
+            // back; look again shortly either way
+            if db::enrichment::behaviour_stale(&mut conn, store).await? {
+                db::enrichment::queue_behaviour_at(&mut conn, store, Some(chrono::Utc::now() + chrono::Duration::seconds(5))).await?;
+            }
             Ok(())
         }
     }

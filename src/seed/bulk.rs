@@ -78,7 +78,10 @@ pub async fn load(conn: &mut AsyncPgConnection, store: StoreId, count: usize, ev
     }
     bar.finish_with_message("done");
     // enrichment, as the API writes it for each customer (profile) and after events (behaviour)
-    while enrichment::backfill(conn, store, 2000).await? > 0 {}
+    let mut after = None;
+    while let Some(last) = enrichment::backfill(conn, store, after, 2000).await? {
+        after = Some(last);
+    }
     while enrichment::refresh_behaviour(conn, store).await? > 0 {}
     Ok(loaded)
 }
