@@ -236,9 +236,15 @@ fn random_rule(rng: &mut StdRng, pool: &[Facts]) -> RawRule {
     let product = *["BAG", "shirt", "mug"].choose(rng).unwrap();
     let count = rng.random_range(0..4);
     let enriched = sample.enrichment.clone().unwrap_or_default();
-    let (field, operator, value): (String, &str, Value) = match rng.random_range(0..29) {
+    let (field, operator, value): (String, &str, Value) = match rng.random_range(0..32) {
+        29 => (["disposable_email", "role_account"].choose(rng).unwrap().to_string(), *["eq", "neq", "exists"].choose(rng).unwrap(), json!(rng.random_bool(0.5))),
+        30 => ("phone_line_type".into(), *["eq", "neq", "in", "not_exists"].choose(rng).unwrap(), json!(["mobile", "fixed_line", "fixed_line_or_mobile"].choose(rng).unwrap())),
+        31 => match rng.random_range(0..2) {
+            0 => ("phone_country".into(), *["eq", "neq", "not_in"].choose(rng).unwrap(), json!(enriched.phone_country.clone().unwrap_or_else(|| "us".into()))),
+            _ => ("location.region".into(), *["eq", "neq", "exists", "not_exists"].choose(rng).unwrap(), json!(enriched.region.clone().unwrap_or_else(|| "ca".into()))),
+        },
         22 => ("free_email_provider".into(), *["eq", "neq"].choose(rng).unwrap(), json!(rng.random_bool(0.5))),
-        23 => ("phone_valid".into(), *["eq", "exists", "not_exists"].choose(rng).unwrap(), json!(rng.random_bool(0.7))),
+        23 => ("phone_valid".into(), *["eq", "neq", "exists", "not_exists"].choose(rng).unwrap(), json!(rng.random_bool(0.7))),
         24 => ("company_domain".into(), *["eq", "exists", "not_exists", "ends_with"].choose(rng).unwrap(), json!(enriched.company_domain.unwrap_or_else(|| "acme.com".into()))),
         25 => ("location.country".into(), *["eq", "in", "not_in"].choose(rng).unwrap(), json!(enriched.country.unwrap_or_else(|| "us".into()))),
         26 => ("time_zone".into(), *["eq", "exists", "not_exists", "starts_with"].choose(rng).unwrap(), json!(enriched.time_zone.unwrap_or_else(|| "america/".into()))),
