@@ -338,6 +338,7 @@ mod tests {
         assert_eq!(time_zone("AR", None), Some("America/Argentina/Buenos_Aires"));
         // zones that differ do not, and neither do regions with exceptions
         assert_eq!(time_zone("ES", None), None, "the Canaries keep another clock");
+        assert_eq!((time_zone("ES", Some("MD")), time_zone("ES", Some("Canary Islands"))), (Some("Europe/Madrid"), Some("Atlantic/Canary")));
         assert_eq!(time_zone("AU", Some("NSW")), None, "Broken Hill and Lord Howe differ");
         assert_eq!(time_zone("CA", Some("BC")), None, "parts of British Columbia keep mountain time");
     }
