@@ -15,6 +15,7 @@
 //! | `WHALE_WORKERS` | job workers inside `serve` (`whale-crm worker` runs them alone); 0 = none | `2` |
 //! | `WHALE_JOBS_POLL_MS` | how often idle workers look for due jobs besides being woken by NOTIFY | `2000` |
 //! | `WHALE_JOB_LEASE_SECS` | how long a claimed job stays a worker's without a heartbeat | `30` |
+//! | `WHALE_METRICS_TOKEN` | a bearer token `/metrics` scrapers must send | none (open) |
 //! | `WHALE_PUBLIC_URL` | the base URL clients reach the server at (download links point there) | `http://` + the bind address |
 //! | `WHALE_WEBHOOK_TIMEOUT_SECS` | longest a webhook delivery may take (connect, send, read the answer) | `10` |
 //! | `WHALE_WEBHOOK_RETRY_SECS` | wait before a failed delivery's first retry; it doubles up to 4 h (14 attempts, about a day at the default) | `60` |
@@ -43,6 +44,8 @@ pub struct HttpConfig {
     pub query_timeout_secs: u64,
     /// The base URL clients reach this server at (download links point there).
     pub public_url: String,
+    /// Required of `/metrics` scrapers when set.
+    pub metrics_token: Option<String>,
 }
 
 /// GraphQL query limits.
@@ -149,6 +152,7 @@ impl HttpConfig {
         let bind = env::var("WHALE_BIND").unwrap_or_else(|_| "127.0.0.1:8080".to_owned());
         Ok(Self {
             public_url: env::var("WHALE_PUBLIC_URL").unwrap_or_else(|_| format!("http://{bind}")),
+            metrics_token: env::var("WHALE_METRICS_TOKEN").ok().filter(|t| !t.trim().is_empty()),
             bind,
             cors_origins: origins.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect(),
             max_body_bytes: var_or("WHALE_MAX_BODY_BYTES", 1 << 20)?,

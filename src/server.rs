@@ -42,6 +42,8 @@ pub async fn prepare(config: &Config) -> anyhow::Result<App> {
         pool: pool.clone(),
         max_body_bytes: config.http.max_body_bytes,
         query_timeout: Duration::from_secs(config.http.query_timeout_secs),
+        metrics: http::metrics::HttpMetrics::default(),
+        metrics_token: config.http.metrics_token.clone(),
     };
     Ok(App { router: http::router(state, &config.http), pool, notifications })
 }

@@ -1,10 +1,12 @@
 //! The HTTP surface: `/graphql` (GraphQL over HTTP, GraphiQL for browsers), `/graphql/ws`
-//! (graphql-transport-ws and legacy graphql-ws), `/healthz`, `/readyz`.
+//! (graphql-transport-ws and legacy graphql-ws), `/downloads/{id}`, `/healthz`, `/readyz`,
+//! `/metrics`.
 
 mod auth;
 mod downloads;
 mod graphql;
 mod health;
+pub mod metrics;
 mod ws;
 
 use crate::config::{HttpConfig, ServerSecret};
@@ -25,6 +27,9 @@ pub struct AppState {
     pub max_body_bytes: usize,
     pub query_timeout: Duration,
     pub secret: ServerSecret,
+    pub metrics: metrics::HttpMetrics,
+    /// Required of `/metrics` scrapers when set.
+    pub metrics_token: Option<String>,
 }
 
 /// The application's router.
@@ -35,6 +40,8 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
         .route("/downloads/{id}", get(downloads::download))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::metrics))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .with_state(state)
         .layer(TraceLayer::new_for_http());
     match cors(&http.cors_origins) {

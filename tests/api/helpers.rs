@@ -25,6 +25,7 @@ pub fn test_config() -> Config {
             max_body_bytes: 256 * 1024,
             query_timeout_secs: 30,
             public_url: "http://whale.test".into(),
+            metrics_token: None,
         },
         limits: LimitsConfig { max_depth: 12, max_complexity: 20_000 },
         jobs: JobsConfig { metrics_interval_secs: 0, workers: 2, poll_ms: 200, lease_secs: 3 },

@@ -123,3 +123,34 @@ async fn control_characters_in_search_are_bad_input() {
     assert_eq!(error_code(&body), "BAD_USER_INPUT");
     assert_eq!(error_path(&body), "search");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_count_requests_by_route_and_show_the_queues() {
+    let app = TestApp::spawn().await;
+    app.create_customer(json!({ "email": unique_email("metrics") })).await;
+    let _ = app.client.get(app.url(&format!("/downloads/dreq_{}", "0".repeat(32)))).send().await.unwrap();
+    let response = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("application/openmetrics-text"));
+    let text = response.text().await.unwrap();
+    assert!(text.contains("whale_http_requests_total{route=\"/graphql\",status=\"200\"}"), "{text}");
+    // routes, not URLs: no ids in the labels
+    assert!(text.contains("route=\"/downloads/{id}\"") && !text.contains("dreq_"), "{text}");
+    assert!(text.contains("whale_http_request_duration_seconds_bucket{le="), "{text}");
+    assert!(text.contains("whale_db_connections{status=\"idle\"}"), "{text}");
+    assert!(text.contains("# TYPE whale_jobs gauge") && text.contains("# TYPE whale_data_requests gauge"), "{text}");
+    assert!(text.trim_end().ends_with("# EOF"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_can_require_a_token() {
+    let mut config = test_config();
+    config.http.metrics_token = Some("scrape-me".into());
+    let app = TestApp::spawn_with(config).await;
+    let refused = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(refused.status(), 401);
+    let wrong = app.client.get(app.url("/metrics")).bearer_auth("scrape-you").send().await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    let allowed = app.client.get(app.url("/metrics")).bearer_auth("scrape-me").send().await.unwrap();
+    assert_eq!(allowed.status(), 200);
+}
