@@ -40,7 +40,11 @@ impl From<LoadError> for AppError {
     }
 }
 
-/// What every loader of a request shares.
+/// Rows found for some customers, by customer.
+pub type Found<R> = HashMap<CustomerId, Vec<Arc<R>>>;
+
+/// What every loader of a request shares: the reads of many customers' rows at once, each on
+/// its own pooled connection.
 #[derive(Clone)]
 struct Scope {
     pool: DbPool,
@@ -50,6 +54,21 @@ struct Scope {
 impl Scope {
     async fn conn(&self) -> Result<DbConn, LoadError> {
         self.pool.get().await.map_err(|e| LoadError::from(anyhow::anyhow!("database pool: {e}")))
+    }
+
+    async fn addresses(&self, customers: &[CustomerId]) -> Result<Found<AddressRow>, LoadError> {
+        let mut conn = self.conn().await?;
+        Ok(shared(addresses::for_customers(&mut conn, self.store, customers).await?))
+    }
+
+    async fn timelines(&self, customers: &[CustomerId], query: &TimelineQuery) -> Result<Found<EventRow>, LoadError> {
+        let mut conn = self.conn().await?;
+        Ok(shared(activity::timelines(&mut conn, self.store, customers, query).await?))
+    }
+
+    async fn notes(&self, customers: &[CustomerId], query: &NotesQuery) -> Result<Found<NoteRow>, LoadError> {
+        let mut conn = self.conn().await?;
+        Ok(shared(notes::newest(&mut conn, self.store, customers, query.position, query.limit).await?))
     }
 }
 
@@ -87,8 +106,7 @@ impl Loader<CustomerId> for AddressLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[CustomerId]) -> Result<HashMap<CustomerId, Self::Value>, Self::Error> {
-        let mut conn = self.0.conn().await?;
-        Ok(shared(addresses::for_customers(&mut conn, self.0.store, keys).await?))
+        self.0.addresses(keys).await
     }
 }
 
@@ -103,10 +121,9 @@ impl Loader<TimelineKey> for TimelineLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[TimelineKey]) -> Result<HashMap<TimelineKey, Self::Value>, Self::Error> {
-        let mut conn = self.0.conn().await?;
         let mut out = HashMap::with_capacity(keys.len());
         for (query, customers) in by_query(keys) {
-            let found = shared(activity::timelines(&mut conn, self.0.store, &customers, &query).await?);
+            let found = self.0.timelines(&customers, &query).await?;
             file(&mut out, query, customers, found);
         }
         Ok(out)
@@ -131,10 +148,9 @@ impl Loader<NotesKey> for NotesLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[NotesKey]) -> Result<HashMap<NotesKey, Self::Value>, Self::Error> {
-        let mut conn = self.0.conn().await?;
         let mut out = HashMap::with_capacity(keys.len());
         for (query, customers) in by_query(keys) {
-            let found = shared(notes::newest(&mut conn, self.0.store, &customers, query.position, query.limit).await?);
+            let found = self.0.notes(&customers, &query).await?;
             file(&mut out, query, customers, found);
         }
         Ok(out)
@@ -231,6 +247,21 @@ impl Loaders {
             })
             .await
             .map_err(AppError::from)
+    }
+
+    /// The addresses of `customers`, read now (one statement).
+    pub async fn read_addresses(&self, customers: &[CustomerId]) -> Result<Found<AddressRow>, LoadError> {
+        self.scope.addresses(customers).await
+    }
+
+    /// A page of each customer's timeline, read now (one statement).
+    pub async fn read_timelines(&self, customers: &[CustomerId], query: &TimelineQuery) -> Result<Found<EventRow>, LoadError> {
+        self.scope.timelines(customers, query).await
+    }
+
+    /// A page of each customer's notes, read now (one statement).
+    pub async fn read_notes(&self, customers: &[CustomerId], query: &NotesQuery) -> Result<Found<NoteRow>, LoadError> {
+        self.scope.notes(customers, query).await
     }
 
     /// The request's loaders.

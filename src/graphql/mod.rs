@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod notes;
 pub mod pagination;
 pub mod policy;
+pub mod prefetch;
 pub mod scalars;
 pub mod segments;
 pub mod webhooks;

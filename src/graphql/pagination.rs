@@ -2,7 +2,7 @@
 //! the keyset position (never an offset), so they stay valid while rows are inserted.
 
 use crate::error::AppError;
-use async_graphql::SimpleObject;
+use crate::leaf_object;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
@@ -40,26 +40,62 @@ pub fn decode_cursor<T: DeserializeOwned>(arg: &str, cursor: &str) -> Result<T, 
 }
 
 /// Where a page sits in its list.
-#[derive(SimpleObject, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub struct PageInfo {
-    /// Whether more items follow this page.
     pub has_next_page: bool,
-    /// Whether items precede this page (true when `after` was given).
     pub has_previous_page: bool,
-    /// The cursor of the first item on this page.
     pub start_cursor: Option<String>,
-    /// The cursor of the last item on this page: pass it as `after` for the next page.
     pub end_cursor: Option<String>,
 }
 
-/// A keyset page: `rows` were fetched with one more than `first` to learn whether more follow;
-/// keeps `first` of them, with each row's cursor and the page's `PageInfo`.
-pub fn keyset_page<T>(mut rows: Vec<T>, first: i64, has_previous_page: bool, cursor: impl Fn(&T) -> String) -> (Vec<T>, Vec<String>, PageInfo) {
-    let has_next_page = rows.len() as i64 > first;
-    rows.truncate(first as usize);
-    let cursors: Vec<String> = rows.iter().map(cursor).collect();
-    let page_info = PageInfo { has_next_page, has_previous_page, start_cursor: cursors.first().cloned(), end_cursor: cursors.last().cloned() };
-    (rows, cursors, page_info)
+leaf_object! {
+    /// Where a page sits in its list.
+    PageInfo(this) {
+        /// Whether more items follow this page.
+        has_next_page "hasNextPage": bool = this.has_next_page,
+        /// Whether items precede this page (true when `after` was given).
+        has_previous_page "hasPreviousPage": bool = this.has_previous_page,
+        /// The cursor of the first item on this page.
+        start_cursor "startCursor": Option<String> = this.start_cursor.clone(),
+        /// The cursor of the last item on this page: pass it as `after` for the next page.
+        end_cursor "endCursor": Option<String> = this.end_cursor.clone(),
+    }
+}
+
+/// A keyset page: the rows kept, and whether others follow or precede them. Cursors are encoded
+/// only when asked for (`edges`, `pageInfo`): a nested page often shows hundreds of rows by their
+/// fields alone.
+pub struct KeysetPage<T> {
+    pub rows: Vec<T>,
+    has_next_page: bool,
+    has_previous_page: bool,
+}
+
+impl<T> KeysetPage<T> {
+    /// `rows` were fetched with one more than `first` to learn whether more follow; keeps `first`
+    /// of them.
+    pub fn new(mut rows: Vec<T>, first: i64, has_previous_page: bool) -> Self {
+        let has_next_page = rows.len() as i64 > first;
+        rows.truncate(first as usize);
+        Self { rows, has_next_page, has_previous_page }
+    }
+
+    /// The page's `PageInfo`, with the cursors (made by `cursor`) of its first and last rows.
+    pub fn page_info(&self, cursor: impl Fn(&T) -> String) -> PageInfo {
+        PageInfo {
+            has_next_page: self.has_next_page,
+            has_previous_page: self.has_previous_page,
+            start_cursor: self.rows.first().map(&cursor),
+            end_cursor: self.rows.last().map(&cursor),
+        }
+    }
+}
+
+/// A keyset page's rows and its `PageInfo` (see [`KeysetPage::new`]).
+pub fn keyset_page<T>(rows: Vec<T>, first: i64, has_previous_page: bool, cursor: impl Fn(&T) -> String) -> (Vec<T>, PageInfo) {
+    let page = KeysetPage::new(rows, first, has_previous_page);
+    let page_info = page.page_info(cursor);
+    (page.rows, page_info)
 }
 
 #[cfg(test)]

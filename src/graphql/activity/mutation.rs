@@ -41,7 +41,7 @@ impl RecordActivityPayload {
     async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
         let mut conn = context::conn(ctx).await?;
         let row = customers::find(&mut conn, context::store(ctx)?, CustomerId(self.event.customer_id)).await.map_err(AppError::from)?;
-        Ok(row.map(Customer))
+        Ok(row.map(Customer::new))
     }
 }
 

@@ -84,6 +84,19 @@ impl From<Arc<EventRow>> for ActivityEvent {
     }
 }
 
+impl ActivityEvent {
+    /// The stored event.
+    pub fn row(&self) -> &EventRow {
+        match self {
+            Self::Order(e) => &e.0,
+            Self::Email(e) => &e.0,
+            Self::PageView(e) => &e.0,
+            Self::Support(e) => &e.0,
+            Self::Custom(e) => &e.0,
+        }
+    }
+}
+
 impl LeafFields for ActivityEvent {
     fn leaf_field(&self, name: &str) -> Option<Value> {
         match self {

@@ -7,6 +7,8 @@ use crate::db::customers::CustomerRow;
 use crate::domain::ids::StoreId;
 use crate::error::AppError;
 use crate::graphql::context;
+use crate::graphql::leaf::Leaf;
+use crate::graphql::prefetch::PageRows;
 use crate::graphql::pagination::{PageInfo, decode_cursor, encode_cursor};
 use async_graphql::{Context, Object, Result, SimpleObject};
 use serde::{Deserialize, Serialize};
@@ -40,21 +42,22 @@ pub struct CustomerEdge {
     /// Pass as `after` to continue the list after this customer.
     pub cursor: String,
     /// The customer.
-    pub node: Customer,
+    pub node: Leaf<Customer>,
 }
 
 /// A page of customers.
 pub struct CustomerConnection {
     store: StoreId,
     filter: CustomerFilter,
-    rows: Vec<Customer>,
+    rows: Vec<Leaf<Customer>>,
     page_info: PageInfo,
     sort: SortKey,
     direction: Direction,
 }
 
 impl CustomerConnection {
-    /// Loads the page (one statement), fetching one extra row to know whether more follow.
+    /// Loads the page (one statement), fetching one extra row to know whether more follow, and
+    /// what its selection shows of the customers from other tables (`prefetch`).
     pub async fn load(
         ctx: &Context<'_>,
         filter: CustomerFilter,
@@ -69,16 +72,18 @@ impl CustomerConnection {
         let mut rows = customer_list::page(&mut conn, store, &filter, sort, direction, after_position.as_ref(), first + 1).await?;
         let has_next_page = rows.len() as i64 > first;
         rows.truncate(first as usize);
+        let ids: Vec<_> = rows.iter().map(CustomerRow::customer_id).collect();
+        let read_ahead = PageRows::read(ctx, &ids).await?;
         let mut connection = Self {
             store,
             filter,
-            rows: rows.into_iter().map(Customer).collect(),
+            rows: rows.into_iter().map(|row| Leaf(Customer::on_page(row, read_ahead.clone()))).collect(),
             page_info: PageInfo { has_next_page, has_previous_page: after.is_some(), start_cursor: None, end_cursor: None },
             sort,
             direction,
         };
-        connection.page_info.start_cursor = connection.rows.first().map(|c| connection.cursor(&c.0));
-        connection.page_info.end_cursor = connection.rows.last().map(|c| connection.cursor(&c.0));
+        connection.page_info.start_cursor = connection.rows.first().map(|c| connection.cursor(c.0.row()));
+        connection.page_info.end_cursor = connection.rows.last().map(|c| connection.cursor(c.0.row()));
         Ok(connection)
     }
 
@@ -92,11 +97,11 @@ impl CustomerConnection {
 impl CustomerConnection {
     /// The customers on this page, each with its cursor.
     async fn edges(&self) -> Vec<CustomerEdge> {
-        self.rows.iter().map(|c| CustomerEdge { cursor: self.cursor(&c.0), node: Customer(c.0.clone()) }).collect()
+        self.rows.iter().map(|c| CustomerEdge { cursor: self.cursor(c.0.row()), node: c.clone() }).collect()
     }
 
     /// The customers on this page.
-    async fn nodes(&self) -> &[Customer] {
+    async fn nodes(&self) -> &[Leaf<Customer>] {
         &self.rows
     }
 

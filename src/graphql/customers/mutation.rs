@@ -44,7 +44,7 @@ impl CustomerMutation {
         let new = NewCustomer::parse(&RawNewCustomer::from(&input)).map_err(|e| AppError::from(e.under("input")))?;
         let mut conn = context::conn(ctx).await?;
         let (row, created) = customers::create(&mut conn, context::store(ctx)?, &new).await?;
-        Ok(CreateCustomerPayload { customer: Customer(row), created })
+        Ok(CreateCustomerPayload { customer: Customer::new(row), created })
     }
 
     /// Changes a customer: absent fields are kept, null clears, tags can be replaced, added or
@@ -64,7 +64,7 @@ impl CustomerMutation {
         } else {
             customers::update(&mut conn, store, id, &change).await?
         };
-        Ok(UpdateCustomerPayload { customer: Customer(row) })
+        Ok(UpdateCustomerPayload { customer: Customer::new(row) })
     }
 
     /// Deletes a customer and its addresses.

@@ -45,14 +45,14 @@ impl CustomerQuery {
         let id = customer_id("id", &id)?;
         let mut conn = context::conn(ctx).await?;
         let row = customers::find(&mut conn, context::store(ctx)?, id).await.map_err(AppError::from)?;
-        Ok(row.map(Customer))
+        Ok(row.map(Customer::new))
     }
 
     /// A customer by email address, compared ignoring case; null when there is none.
     async fn customer_by_email(&self, ctx: &Context<'_>, #[graphql(desc = "The email address.")] email: String) -> Result<Option<Customer>> {
         let mut conn = context::conn(ctx).await?;
         let row = customers::find_by_email(&mut conn, context::store(ctx)?, email.trim()).await.map_err(AppError::from)?;
-        Ok(row.map(Customer))
+        Ok(row.map(Customer::new))
     }
 
     /// Customers matching every given filter, in keyset-paginated pages.

@@ -6,20 +6,62 @@ use crate::domain::ids::{AddressId, CustomerId};
 use crate::domain::money::Money;
 use crate::error::AppError;
 use crate::graphql::activity::{self, connection::{ActivityConnection, TimelineArgs}, types::ActivityType};
-use crate::graphql::leaf::Leaf;
+use crate::graphql::leaf::{self, Leaf, LeafFields, LeafValue};
 use super::enrichment::CustomerEnrichment;
-use crate::graphql::loaders::Loaders;
 use crate::leaf_object;
+use crate::graphql::loaders::Loaders;
 use crate::graphql::metrics::types::CustomerMetrics;
 use crate::graphql::segments::types::Segment;
-use crate::graphql::notes::{self, connection::NoteConnection};
+use crate::graphql::notes::{self, connection::{NoteConnection, NotesArgs}};
+use crate::graphql::prefetch::PageRows;
 use crate::graphql::pagination::list_cost;
 use crate::graphql::scalars::{Json, Timestamp};
-use async_graphql::{Context, ID, Object, Result};
+use async_graphql::{Context, ID, Object, Result, Value};
 use std::sync::Arc;
 
 /// A customer profile: contact details, addresses, tags, custom metadata and order totals.
-pub struct Customer(pub CustomerRow);
+#[derive(Clone)]
+pub struct Customer {
+    row: CustomerRow,
+    /// The rows read ahead for the page of customers this one was listed on.
+    read_ahead: Option<Arc<PageRows>>,
+}
+
+impl Customer {
+    /// A customer on its own: nested fields load through the request's DataLoaders.
+    pub fn new(row: CustomerRow) -> Self {
+        Self { row, read_ahead: None }
+    }
+
+    /// A customer of a page whose nested rows were read ahead (`prefetch`).
+    pub fn on_page(row: CustomerRow, read_ahead: Option<Arc<PageRows>>) -> Self {
+        Self { row, read_ahead }
+    }
+
+    /// The stored profile.
+    pub fn row(&self) -> &CustomerRow {
+        &self.row
+    }
+
+    /// Resolves a nested field directly from the rows read ahead, when they hold it.
+    fn nested(&self, ctx: &Context<'_>) -> Option<Value> {
+        let rows = self.read_ahead.as_deref()?;
+        let id = self.row.customer_id();
+        match ctx.item.node.name.node.as_str() {
+            "addresses" => {
+                let addresses: Vec<Address> = rows.addresses(id)?.ok()?.into_iter().map(Address).collect();
+                leaf::list(ctx, &addresses)
+            }
+            "defaultAddress" => match rows.addresses(id)?.ok()?.into_iter().find(|a| a.is_default) {
+                Some(row) => leaf::object(ctx, &Address(row)),
+                None => Some(Value::Null),
+            },
+            "activity" => leaf::object(ctx, &TimelineArgs::of_field(ctx)?.page().ok()?.read_ahead(rows, id)?.ok()?),
+            "notes" => leaf::object(ctx, &NotesArgs::of_field(ctx)?.page().ok()?.read_ahead(rows, id)?.ok()?),
+            _ => None,
+        }
+    }
+}
 
 /// A customer profile: contact details, addresses, tags, custom metadata and order totals.
 // The resolvers that load (addresses, metrics, segments, activity, notes) box their loading
@@ -29,96 +71,97 @@ pub struct Customer(pub CustomerRow);
 impl Customer {
     /// The customer's id (`cust_...`).
     async fn id(&self) -> ID {
-        ID(CustomerId(self.0.id).to_string())
+        ID(CustomerId(self.row.id).to_string())
     }
 
     /// Email address, as given; unique in the store ignoring case.
     async fn email(&self) -> &str {
-        &self.0.email
+        &self.row.email
     }
 
     /// Given name.
     async fn first_name(&self) -> Option<&str> {
-        self.0.first_name.as_deref()
+        self.row.first_name.as_deref()
     }
 
     /// Family name.
     async fn last_name(&self) -> Option<&str> {
-        self.0.last_name.as_deref()
+        self.row.last_name.as_deref()
     }
 
     /// Phone number: E.164 (`+14155552671`) when it could be normalised, otherwise as given.
     async fn phone(&self) -> Option<&str> {
-        self.0.phone.as_deref()
+        self.row.phone.as_deref()
     }
 
     /// Tags, in the order they were first added.
     async fn tags(&self) -> &[String] {
-        &self.0.tags
+        &self.row.tags
     }
 
     /// Custom key–value data (an object of strings).
     async fn metadata(&self) -> Json {
-        Json(self.0.metadata.clone())
+        Json(self.row.metadata.clone())
     }
 
     /// Every address, in the order given (see `isDefault` for the default one).
     async fn addresses(&self, ctx: &Context<'_>) -> Result<Vec<Leaf<Address>>> {
-        Ok(Box::pin(load_addresses(ctx, self.0.customer_id())).await?.into_iter().map(|row| Leaf(Address(row))).collect())
+        Ok(Box::pin(self.address_rows(ctx)).await?.into_iter().map(|row| Leaf(Address(row))).collect())
     }
 
     /// The default address (the first unless another was marked default).
     async fn default_address(&self, ctx: &Context<'_>) -> Result<Option<Leaf<Address>>> {
-        Ok(Box::pin(load_addresses(ctx, self.0.customer_id())).await?.into_iter().find(|a| a.is_default).map(|row| Leaf(Address(row))))
+        Ok(Box::pin(self.address_rows(ctx)).await?.into_iter().find(|a| a.is_default).map(|row| Leaf(Address(row))))
     }
 
     /// Number of orders placed.
     async fn total_orders(&self) -> i32 {
-        self.0.total_orders
+        self.row.total_orders
     }
 
     /// Sum of all orders, in the store's currency.
     async fn total_spent(&self) -> f64 {
-        Money(self.0.total_spent).as_major()
+        Money(self.row.total_spent).as_major()
     }
 
     /// When the first order was placed.
     async fn first_order_at(&self) -> Option<Timestamp> {
-        self.0.first_order_at.map(Timestamp)
+        self.row.first_order_at.map(Timestamp)
     }
 
     /// When the latest order was placed.
     async fn last_order_at(&self) -> Option<Timestamp> {
-        self.0.last_order_at.map(Timestamp)
+        self.row.last_order_at.map(Timestamp)
     }
 
     /// When the profile was created.
     async fn created_at(&self) -> Timestamp {
-        Timestamp(self.0.created_at)
+        Timestamp(self.row.created_at)
     }
 
     /// When the profile was last changed.
     async fn updated_at(&self) -> Timestamp {
-        Timestamp(self.0.updated_at)
+        Timestamp(self.row.updated_at)
     }
+
 
     /// RFM scores, order value, purchase frequency, churn risk and predicted value, computed when
     /// read from the customer's orders and the store's model.
     async fn metrics(&self, ctx: &Context<'_>) -> Result<CustomerMetrics> {
         let state = Box::pin(Loaders::of(ctx)?.store_metrics()).await?;
-        Ok(CustomerMetrics::new(&self.0, state))
+        Ok(CustomerMetrics::new(&self.row, state))
     }
 
     /// What the store learns about the customer without asking: phone, email, location and
     /// behaviour facts (null only briefly, for a customer loaded in bulk).
     async fn enrichment(&self, ctx: &Context<'_>) -> Result<Option<CustomerEnrichment>> {
-        let row = Box::pin(Loaders::of(ctx)?.enrichment.load_one(self.0.customer_id())).await.map_err(AppError::from)?;
+        let row = Box::pin(Loaders::of(ctx)?.enrichment.load_one(self.row.customer_id())).await.map_err(AppError::from)?;
         Ok(row.map(CustomerEnrichment))
     }
 
     /// The segments the customer belongs to now (static memberships and matching dynamic rules).
     async fn segments(&self, ctx: &Context<'_>) -> Result<Vec<Segment>> {
-        let rows = Box::pin(Loaders::of(ctx)?.segments.load_one(self.0.customer_id())).await.map_err(AppError::from)?;
+        let rows = Box::pin(Loaders::of(ctx)?.segments.load_one(self.row.customer_id())).await.map_err(AppError::from)?;
         Ok(rows.unwrap_or_default().into_iter().map(Segment).collect())
     }
 
@@ -135,7 +178,7 @@ impl Customer {
         #[graphql(desc = "Continue after this cursor (`pageInfo.endCursor` of the previous page).")] cursor: Option<String>,
     ) -> Result<ActivityConnection> {
         let args = TimelineArgs { types, after, before, first, cursor };
-        Ok(Box::pin(activity::connection::load(ctx, self.0.customer_id(), args)).await?)
+        Ok(Box::pin(activity::connection::load(ctx, self.row.customer_id(), self.read_ahead.as_deref(), args)).await?)
     }
 
     /// Notes staff keep on the customer, newest first.
@@ -146,12 +189,48 @@ impl Customer {
         #[graphql(desc = "Page size, 0 to 250 (default 25).")] first: Option<i32>,
         #[graphql(desc = "Continue after this cursor (`pageInfo.endCursor` of the previous page).")] after: Option<String>,
     ) -> Result<NoteConnection> {
-        Ok(Box::pin(notes::connection::load(ctx, self.0.customer_id(), first, after.as_deref())).await?)
+        let args = NotesArgs { first, after };
+        Ok(Box::pin(notes::connection::load(ctx, self.row.customer_id(), self.read_ahead.as_deref(), args)).await?)
     }
 }
 
-async fn load_addresses(ctx: &Context<'_>, id: CustomerId) -> Result<Vec<Arc<AddressRow>>, AppError> {
-    Ok(Loaders::of(ctx)?.addresses.load_one(id).await?.unwrap_or_default())
+/// The direct path (`leaf`): the plain fields as the resolvers above render them (tested), and
+/// the nested ones from the rows read ahead. Written out rather than through `leaf_object!`,
+/// whose resolvers cannot use `child_complexity` (see there).
+impl LeafFields for Customer {
+    fn leaf_field(&self, name: &str) -> Option<Value> {
+        Some(match name {
+            "id" => ID(CustomerId(self.row.id).to_string()).leaf_value(),
+            "email" => self.row.email.as_str().leaf_value(),
+            "firstName" => self.row.first_name.as_deref().leaf_value(),
+            "lastName" => self.row.last_name.as_deref().leaf_value(),
+            "phone" => self.row.phone.as_deref().leaf_value(),
+            "tags" => self.row.tags.as_slice().leaf_value(),
+            "metadata" => Json(self.row.metadata.clone()).leaf_value(),
+            "totalOrders" => self.row.total_orders.leaf_value(),
+            "totalSpent" => Money(self.row.total_spent).as_major().leaf_value(),
+            "firstOrderAt" => self.row.first_order_at.map(Timestamp).leaf_value(),
+            "lastOrderAt" => self.row.last_order_at.map(Timestamp).leaf_value(),
+            "createdAt" => Timestamp(self.row.created_at).leaf_value(),
+            "updatedAt" => Timestamp(self.row.updated_at).leaf_value(),
+            _ => return None,
+        })
+    }
+
+    fn nested_field(&self, ctx: &Context<'_>) -> Option<Value> {
+        self.nested(ctx)
+    }
+}
+
+impl Customer {
+    /// The customer's addresses: read ahead with its page, or through the request's loader.
+    async fn address_rows(&self, ctx: &Context<'_>) -> Result<Vec<Arc<AddressRow>>, AppError> {
+        let id = self.row.customer_id();
+        match self.read_ahead.as_deref().and_then(|rows| rows.addresses(id)) {
+            Some(found) => Ok(found?),
+            None => Ok(Loaders::of(ctx)?.addresses.load_one(id).await?.unwrap_or_default()),
+        }
+    }
 }
 
 /// A postal address of a customer.

@@ -43,7 +43,7 @@ impl DataRequestQuery {
         };
         let mut conn = context::conn(ctx).await?;
         let rows = data_requests::list(&mut conn, context::store(ctx)?, &filter, position, first + 1).await.map_err(AppError::from)?;
-        let (rows, _, page_info) = keyset_page(rows, first, position.is_some(), |r| TimeCursor::encode(r.row.created_at, r.row.id));
+        let (rows, page_info) = keyset_page(rows, first, position.is_some(), |r| TimeCursor::encode(r.row.created_at, r.row.id));
         Ok(DataRequestConnection { nodes: rows.into_iter().map(DataRequest).collect(), page_info })
     }
 }

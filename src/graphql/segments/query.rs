@@ -48,7 +48,7 @@ impl SegmentQuery {
         let position = TimeCursor::parse("after", after.as_deref())?;
         let mut conn = context::conn(ctx).await?;
         let rows = segments::page(&mut conn, context::store(ctx)?, position, first + 1).await.map_err(AppError::from)?;
-        let (rows, _, page_info) = keyset_page(rows, first, position.is_some(), |r| TimeCursor::encode(r.created_at, r.id));
+        let (rows, page_info) = keyset_page(rows, first, position.is_some(), |r| TimeCursor::encode(r.created_at, r.id));
         Ok(SegmentConnection { nodes: rows.into_iter().map(Segment).collect(), page_info })
     }
 }

@@ -121,7 +121,7 @@ impl WebhookEndpoint {
         let filter = DeliveryFilter { endpoint: WebhookEndpointId(self.0.id), status: status.map(WebhookDeliveryStatus::as_str), event_type: event.map(Into::into) };
         let mut conn = context::conn(ctx).await?;
         let rows = stored::deliveries(&mut conn, context::store(ctx)?, filter, position, first + 1).await.map_err(AppError::from)?;
-        let (rows, _, page_info) = keyset_page(rows, first, position.is_some(), |d| TimeCursor::encode(d.row.created_at, d.row.id));
+        let (rows, page_info) = keyset_page(rows, first, position.is_some(), |d| TimeCursor::encode(d.row.created_at, d.row.id));
         Ok(WebhookDeliveryConnection { nodes: rows.into_iter().map(WebhookDelivery).collect(), page_info })
     }
 }
