@@ -23,7 +23,8 @@ seeded="$($bin seed --customers "$customers" --events-per-customer "$events" --s
 key="$(echo "$seeded" | sed -n 's/.*"api_key":"\([^"]*\)".*/\1/p')"
 psql "$DATABASE_URL" -qc "VACUUM ANALYZE" >/dev/null 2>&1 || true
 
-RUST_LOG=warn WHALE_DB_POOL_SIZE="$concurrency" $bin serve --bind "127.0.0.1:$port" &
+# no background work (refits, jobs) competes with the measurement
+RUST_LOG=warn WHALE_WORKERS=0 WHALE_METRICS_INTERVAL_SECS=0 WHALE_DB_POOL_SIZE="$concurrency" $bin serve --bind "127.0.0.1:$port" &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do

@@ -330,6 +330,8 @@ pub async fn backfill(conn: &mut AsyncPgConnection, store: StoreId, after: Optio
 
 /// Backfills every store's customers that lack enrichment; returns how many stores had some.
 pub async fn backfill_all(conn: &mut AsyncPgConnection) -> QueryResult<usize> {
+    // fresh statistics: a table the planner believes empty makes the anti-join quadratic
+    diesel::sql_query("ANALYZE customers, customer_enrichment").execute(conn).await?;
     let stores: Vec<uuid::Uuid> = super::schema::stores::table.select(super::schema::stores::id).load(conn).await?;
     let mut filled = 0;
     for store in stores {

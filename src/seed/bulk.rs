@@ -77,7 +77,9 @@ pub async fn load(conn: &mut AsyncPgConnection, store: StoreId, count: usize, ev
         bar.inc(customers.len() as u64);
     }
     bar.finish_with_message("done");
-    // enrichment, as the API writes it for each customer (profile) and after events (behaviour)
+    // enrichment, as the API writes it for each customer (profile) and after events (behaviour),
+    // planned with statistics that know about the rows just loaded
+    diesel_async::RunQueryDsl::execute(diesel::sql_query("ANALYZE customers, customer_addresses, activity_events, customer_enrichment"), conn).await?;
     let mut after = None;
     while let Some(last) = enrichment::backfill(conn, store, after, 2000).await? {
         after = Some(last);

@@ -142,3 +142,23 @@ async fn customer_enrichment_is_one_statement_for_the_page() {
     // the page, and the enrichment rows of all of it
     assert_eq!(large, 2);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn more_concurrent_pages_than_connections_all_complete() {
+    // A page must not hold a connection while it waits for another: with two connections,
+    // six concurrent nested pages would otherwise wait on each other until the pool times out.
+    let mut config = test_config();
+    config.database.pool_size = 2;
+    config.database.connect_timeout_secs = 3;
+    config.jobs.workers = 0;
+    let app = TestApp::spawn_with(config).await;
+    for i in 0..6 {
+        let id = app.create_customer(json!({ "email": format!("p{i}.{}", unique_email("pool")), "addresses": [{ "city": "Oslo", "country": "NO" }] })).await;
+        assert_no_errors(&app.gql("mutation($id: ID!) { addCustomerNote(customerId: $id, body: \"hi\") { id } }", json!({ "id": id })).await);
+    }
+    let pages = (0..6).map(|_| app.gql(NESTED, json!({ "first": 6 })));
+    for body in futures_util::future::join_all(pages).await {
+        assert_no_errors(&body);
+        assert_eq!(body["data"]["customers"]["nodes"].as_array().map(Vec::len), Some(6));
+    }
+}

@@ -70,6 +70,8 @@ impl CustomerConnection {
         let after_position = position(after, sort, direction)?;
         let mut conn = context::conn(ctx).await?;
         let mut rows = customer_list::page(&mut conn, store, &filter, sort, direction, after_position.as_ref(), first + 1).await?;
+        // given back before reading ahead, which takes connections of its own
+        drop(conn);
         let has_next_page = rows.len() as i64 > first;
         rows.truncate(first as usize);
         let ids: Vec<_> = rows.iter().map(CustomerRow::customer_id).collect();
