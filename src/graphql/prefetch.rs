@@ -39,10 +39,14 @@ impl PageRows {
     /// Reads what the selection of `ctx` (a field returning the page of `customers`) shows of
     /// them; `None` when it shows nothing from other tables.
     pub async fn read(ctx: &Context<'_>, customers: &[CustomerId]) -> Result<Option<Arc<Self>>, AppError> {
-        let wanted = Wanted::of_page(ctx);
+        let mut wanted = Wanted::of_page(ctx);
         if customers.is_empty() || wanted.is_empty() {
             return Ok(None);
         }
+        // Each read takes a connection while it runs: a page reads at most a few distinct
+        // timeline and notes pages ahead (aliases beyond those go through the DataLoaders).
+        wanted.timelines.truncate(MAX_QUERIES_AHEAD);
+        wanted.notes.truncate(MAX_QUERIES_AHEAD);
         let loaders = Loaders::of(ctx)?;
         let read_addresses = wanted.addresses;
         let addresses = async move {
@@ -75,6 +79,9 @@ impl PageRows {
         of_customer(self.notes.iter().find(|(q, _)| q == query).map(|(_, found)| found), customer)
     }
 }
+
+/// Distinct timeline (and notes) pages one page of customers reads ahead at most.
+const MAX_QUERIES_AHEAD: usize = 3;
 
 /// What a page's customers select plainly from other tables.
 #[derive(Default)]

@@ -162,3 +162,19 @@ async fn more_concurrent_pages_than_connections_all_complete() {
         assert_eq!(body["data"]["customers"]["nodes"].as_array().map(Vec::len), Some(6));
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn many_aliased_timelines_on_a_page_are_all_answered() {
+    // A page reads a few distinct timeline pages ahead; the others go through the DataLoaders.
+    let app = TestApp::spawn().await;
+    let id = app.create_customer(json!({ "email": unique_email("aliases") })).await;
+    let events: Vec<Value> = (0..6).map(|i| json!({ "customerId": id, "event": { "type": "EMAIL", "title": format!("e{i}") } })).collect();
+    assert_no_errors(&app.gql("mutation($e: [CustomerActivityInput!]!) { recordActivities(events: $e) { createdCount } }", json!({ "e": events })).await);
+    let aliases: String = (1..=6).map(|n| format!("a{n}: activity(first: {n}) {{ nodes {{ title }} }} ")).collect();
+    let body = app.gql(&format!("{{ customers(first: 5) {{ nodes {{ {aliases} }} }} }}"), json!({})).await;
+    assert_no_errors(&body);
+    let node = &body["data"]["customers"]["nodes"][0];
+    for n in 1..=6 {
+        assert_eq!(node[format!("a{n}")]["nodes"].as_array().map(Vec::len), Some(n), "{node}");
+    }
+}

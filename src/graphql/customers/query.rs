@@ -28,8 +28,11 @@ pub struct CustomerQuery;
 /// The membership of the segment named by argument `arg`; an unknown id is `NOT_FOUND`.
 pub async fn segment_membership(ctx: &Context<'_>, arg: &str, id: &ID) -> Result<Membership, AppError> {
     let segment = SegmentId::parse(id).map_err(|e| AppError::bad_input(arg, e.to_string()))?;
-    let mut conn = context::conn(ctx).await?;
-    let row = segments::find(&mut conn, context::store(ctx)?, segment).await?.ok_or_else(|| AppError::not_found("segment", segment, arg))?;
+    let row = {
+        let mut conn = context::conn(ctx).await?;
+        segments::find(&mut conn, context::store(ctx)?, segment).await?.ok_or_else(|| AppError::not_found("segment", segment, arg))?
+    };
+    // (the connection is given back: the rules context may need one of its own)
     Membership::of(&row, &request_rules_context(ctx).await?)
 }
 

@@ -46,8 +46,10 @@ impl Segment {
     }
     /// How many customers belong now (counted on read).
     async fn member_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        // the filter first: it may read the store's metrics state on a connection of its own
+        let filter = self.filter(ctx).await?;
         let mut conn = context::conn(ctx).await?;
-        Ok(customer_list::count(&mut conn, context::store(ctx)?, &self.filter(ctx).await?).await.map_err(AppError::from)?)
+        Ok(customer_list::count(&mut conn, context::store(ctx)?, &filter).await.map_err(AppError::from)?)
     }
     /// The customers who belong now, newest first.
     #[graphql(complexity = "list_cost(first, child_complexity)")]
