@@ -1,8 +1,10 @@
 //! Relay connections: page sizes, opaque cursors and `PageInfo`. Cursors are base64url JSON of
 //! the keyset position (never an offset), so they stay valid while rows are inserted.
 
+use super::leaf::{self, Leaf, LeafFields};
 use crate::error::AppError;
 use crate::leaf_object;
+use async_graphql::{Context, Value};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
@@ -88,6 +90,27 @@ impl<T> KeysetPage<T> {
             start_cursor: self.rows.first().map(&cursor),
             end_cursor: self.rows.last().map(&cursor),
         }
+    }
+}
+
+impl<T: LeafFields> KeysetPage<Leaf<T>> {
+    /// The value of the connection field `ctx` resolves, directly: `nodes`, `edges` (each made
+    /// by `edge`) or `pageInfo` (cursors made by `cursor`); `None` for anything else.
+    pub fn nested<E: LeafFields>(&self, ctx: &Context<'_>, edge: impl Fn(&Leaf<T>) -> E, cursor: impl Fn(&Leaf<T>) -> String) -> Option<Value> {
+        match ctx.item.node.name.node.as_str() {
+            "nodes" => leaf::list(ctx, self.rows.iter().map(|node| &node.0)),
+            "edges" => leaf::list(ctx, &self.rows.iter().map(edge).collect::<Vec<_>>()),
+            "pageInfo" => leaf::object(ctx, &self.page_info(cursor)),
+            _ => None,
+        }
+    }
+}
+
+/// The value of an edge's field `ctx` resolves, directly: its `node`; `None` for anything else.
+pub fn edge_nested<T: LeafFields>(ctx: &Context<'_>, node: &T) -> Option<Value> {
+    match ctx.item.node.name.node.as_str() {
+        "node" => leaf::object(ctx, node),
+        _ => None,
     }
 }
 

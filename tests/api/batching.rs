@@ -17,19 +17,24 @@ const NESTED: &str = "query($first: Int) {
   }
 }";
 
-async fn statements(app: &TestApp, first: i32) -> (u64, Value) {
+/// Runs `query` asking for the SQL statement count; returns it with the (error-free) body.
+async fn counted(app: &TestApp, query: &str, variables: Value) -> (u64, Value) {
     let response = app
         .client
         .post(app.url("/graphql"))
         .bearer_auth(&app.key)
         .header("Whale-Debug", "sql")
-        .json(&json!({ "query": NESTED, "variables": { "first": first } }))
+        .json(&json!({ "query": query, "variables": variables }))
         .send()
         .await
         .unwrap();
     let body: Value = response.json().await.unwrap();
     assert_no_errors(&body);
     (body["extensions"]["sqlStatements"].as_u64().expect("sqlStatements"), body)
+}
+
+async fn statements(app: &TestApp, first: i32) -> (u64, Value) {
+    counted(app, NESTED, json!({ "first": first })).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -83,20 +88,8 @@ async fn customer_segments_cost_the_same_whatever_the_page_and_the_number_of_seg
     let count = |first: i32| {
         let app = &app;
         async move {
-            let body: Value = app
-                .client
-                .post(app.url("/graphql"))
-                .bearer_auth(&app.key)
-                .header("Whale-Debug", "sql")
-                .json(&json!({ "query": "query($f: Int) { customers(first: $f, sort: EMAIL, order: ASC) { nodes { email segments { name } } } }", "variables": { "f": first } }))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            assert_no_errors(&body);
-            (body["extensions"]["sqlStatements"].as_u64().unwrap(), body)
+            let query = "query($f: Int) { customers(first: $f, sort: EMAIL, order: ASC) { nodes { email segments { name } } } }";
+            counted(app, query, json!({ "f": first })).await
         }
     };
     add_segments(1).await;
@@ -120,21 +113,10 @@ async fn customer_enrichment_is_one_statement_for_the_page() {
     let count = |first: i32| {
         let app = &app;
         async move {
-            let body: Value = app
-                .client
-                .post(app.url("/graphql"))
-                .bearer_auth(&app.key)
-                .header("Whale-Debug", "sql")
-                .json(&json!({ "query": "query($f: Int) { customers(first: $f) { nodes { enrichment { phone { country } location { timeZone } } } } }", "variables": { "f": first } }))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            assert_no_errors(&body);
+            let query = "query($f: Int) { customers(first: $f) { nodes { enrichment { phone { country } location { timeZone } } } } }";
+            let (statements, body) = counted(app, query, json!({ "f": first })).await;
             assert!(body["data"]["customers"]["nodes"].as_array().unwrap().iter().all(|n| n["enrichment"]["location"]["timeZone"] == "Europe/Paris"), "{body}");
-            body["extensions"]["sqlStatements"].as_u64().unwrap()
+            statements
         }
     };
     let (small, large) = (count(5).await, count(30).await);

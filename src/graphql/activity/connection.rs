@@ -6,9 +6,9 @@ use crate::db::activity::{EventRow, TimelineQuery};
 use crate::domain::activity::ActivityKind;
 use crate::domain::ids::CustomerId;
 use crate::error::AppError;
-use crate::graphql::leaf::{self, Leaf};
+use crate::graphql::leaf::Leaf;
 use crate::graphql::loaders::{LoadError, Loaders};
-use crate::graphql::pagination::{KeysetPage, PageInfo, decode_cursor, encode_cursor, page_size};
+use crate::graphql::pagination::{KeysetPage, PageInfo, edge_nested, decode_cursor, encode_cursor, page_size};
 use crate::graphql::prefetch::PageRows;
 use crate::graphql::scalars::Timestamp;
 use crate::leaf_object;
@@ -63,10 +63,7 @@ leaf_object! {
 
 impl ActivityEdge {
     fn nested(&self, ctx: &Context<'_>) -> Option<Value> {
-        match ctx.item.node.name.node.as_str() {
-            "node" => leaf::object(ctx, &self.0.0),
-            _ => None,
-        }
+        edge_nested(ctx, &self.0.0)
     }
 }
 
@@ -106,12 +103,7 @@ impl ActivityConnection {
     }
 
     fn nested(&self, ctx: &Context<'_>) -> Option<Value> {
-        match ctx.item.node.name.node.as_str() {
-            "nodes" => leaf::list(ctx, self.0.rows.iter().map(|node| &node.0)),
-            "edges" => leaf::list(ctx, &self.edge_list()),
-            "pageInfo" => leaf::object(ctx, &self.0.page_info(cursor)),
-            _ => None,
-        }
+        self.0.nested(ctx, |node| ActivityEdge(node.clone()), cursor)
     }
 }
 

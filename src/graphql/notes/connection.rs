@@ -6,9 +6,9 @@ use crate::db::notes::NoteRow;
 use crate::domain::ids::CustomerId;
 use crate::error::AppError;
 use crate::graphql::activity::connection::TimeCursor;
-use crate::graphql::leaf::{self, Leaf};
+use crate::graphql::leaf::Leaf;
 use crate::graphql::loaders::{LoadError, Loaders, NotesQuery};
-use crate::graphql::pagination::{KeysetPage, PageInfo, page_size};
+use crate::graphql::pagination::{KeysetPage, PageInfo, edge_nested, page_size};
 use crate::graphql::prefetch::PageRows;
 use crate::leaf_object;
 use async_graphql::{Context, Value};
@@ -37,10 +37,7 @@ leaf_object! {
 
 impl NoteEdge {
     fn nested(&self, ctx: &Context<'_>) -> Option<Value> {
-        match ctx.item.node.name.node.as_str() {
-            "node" => leaf::object(ctx, &self.0.0),
-            _ => None,
-        }
+        edge_nested(ctx, &self.0.0)
     }
 }
 
@@ -79,12 +76,7 @@ impl NoteConnection {
     }
 
     fn nested(&self, ctx: &Context<'_>) -> Option<Value> {
-        match ctx.item.node.name.node.as_str() {
-            "nodes" => leaf::list(ctx, self.0.rows.iter().map(|node| &node.0)),
-            "edges" => leaf::list(ctx, &self.edge_list()),
-            "pageInfo" => leaf::object(ctx, &self.0.page_info(cursor)),
-            _ => None,
-        }
+        self.0.nested(ctx, |node| NoteEdge(node.clone()), cursor)
     }
 }
 
