@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DATABASE_URL="$(scripts/db.sh --database whale_test --fresh)"
+# WHALE_TEST_DATABASE names the database (default whale_test), so several checkouts can test at once.
+DATABASE_URL="$(scripts/db.sh --database "${WHALE_TEST_DATABASE:-whale_test}" --fresh)"
 export DATABASE_URL
 cargo build --locked --all-targets
 cargo run --locked --quiet -- migrate
