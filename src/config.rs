@@ -4,13 +4,26 @@
 //! |---|---|---|
 //! | `DATABASE_URL` | PostgreSQL connection URL | `postgres://postgres@127.0.0.1:5432/whale` |
 //! | `WHALE_DB_POOL_SIZE` | connections in the pool | `16` |
-//! | `WHALE_DB_TIMEOUT_SECS` | wait/connect/recycle timeout | `5` |
+//! | `WHALE_DB_TIMEOUT_SECS` | connect/recycle timeout, and how long one request may wait for connections in all | `5` |
+//! | `WHALE_DB_STATEMENT_TIMEOUT_SECS` | longest one SQL statement may run (PostgreSQL cancels it) | `15` |
+//! | `WHALE_DB_CONNECTIONS_PER_REQUEST` | pooled connections one request may hold at once | `2` |
+//! | `WHALE_DB_CONNECTIONS_PER_STORE` | pooled connections one store's requests may hold at once | half the pool |
 //! | `WHALE_BIND` | address `serve` listens on | `127.0.0.1:8080` |
 //! | `WHALE_CORS_ORIGINS` | comma-separated origins allowed to call from browsers, or `*` | none |
 //! | `WHALE_MAX_BODY_BYTES` | largest request body | `1048576` |
-//! | `WHALE_MAX_DEPTH` | deepest query | `12` |
-//! | `WHALE_MAX_COMPLEXITY` | costliest query (a list costs `first` × its selection) | `20000` |
-//! | `WHALE_QUERY_TIMEOUT_SECS` | longest a request may run | `30` |
+//! | `WHALE_MAX_DEPTH` | deepest query (fields nested in fields), introspection apart | `12` |
+//! | `WHALE_MAX_INTROSPECTION_DEPTH` | deepest nesting inside `__schema` / `__type` | `16` |
+//! | `WHALE_MAX_COMPLEXITY` | costliest query in points (a page costs `2 + first × each item`; see the README) | `20000` |
+//! | `WHALE_MAX_QUERY_BYTES` | longest query text | `65536` |
+//! | `WHALE_MAX_NESTING` | deepest bracket nesting in a query text (values and selections) | `64` |
+//! | `WHALE_INTROSPECTION` | whether any key may introspect the schema (keys can also be denied one by one) | `true` |
+//! | `WHALE_RATE_LIMIT_BUCKET` | points in a key's bucket, unless its store has its own | `1000` |
+//! | `WHALE_RATE_LIMIT_RESTORE` | points restored to a bucket per second, unless its store has its own | `100` |
+//! | `WHALE_QUERY_TIMEOUT_SECS` | longest a request (or a query or mutation over WebSocket) may run | `30` |
+//! | `WHALE_WS_INIT_TIMEOUT_SECS` | how long a WebSocket has to send `connection_init` | `5` |
+//! | `WHALE_WS_OPERATIONS_PER_CONNECTION` | operations (subscriptions) open at once on one WebSocket | `100` |
+//! | `WHALE_WS_SUBSCRIPTIONS_PER_STORE` | subscriptions open at once for one store, per instance | `1000` |
+//! | `WHALE_WS_KEEPALIVE_SECS` | how often an idle WebSocket is pinged | `15` |
 //! | `WHALE_METRICS_INTERVAL_SECS` | how often RFM breakpoints refresh and due refits are queued; 0 = never | `300` |
 //! | `WHALE_WORKERS` | job workers inside `serve` (`whale-crm worker` runs them alone); 0 = none | `2` |
 //! | `WHALE_JOBS_POLL_MS` | how often idle workers look for due jobs besides being woken by NOTIFY | `2000` |
@@ -22,7 +35,10 @@
 //! | `WHALE_WEBHOOK_ALLOW_PRIVATE` | let endpoints reach loopback, private and link-local addresses (development only) | `false` |
 //! | `WHALE_SECRET` | the server's secret (≥ 32 characters), the same on every instance: keys erasure proofs and signs download links | random per process, with a warning |
 
+use crate::db::gate::Shares;
+pub use crate::http::ws::session::Limits as WsLimits;
 use std::env;
+use std::time::Duration;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -32,6 +48,10 @@ pub struct DatabaseConfig {
     pub url: String,
     pub pool_size: usize,
     pub connect_timeout_secs: u64,
+    /// PostgreSQL's `statement_timeout` on every pooled connection.
+    pub statement_timeout_secs: u64,
+    /// How requests and stores share the pool.
+    pub shares: Shares,
 }
 
 /// HTTP settings.
@@ -46,13 +66,39 @@ pub struct HttpConfig {
     pub public_url: String,
     /// Required of `/metrics` scrapers when set.
     pub metrics_token: Option<String>,
+    /// WebSocket limits.
+    pub websocket: WsLimits,
 }
 
-/// GraphQL query limits.
+/// GraphQL query limits and the default rate limit.
 #[derive(Debug, Clone)]
 pub struct LimitsConfig {
     pub max_depth: usize,
+    pub max_introspection_depth: usize,
+    /// The costliest operation, in points (a store's bucket may be smaller).
     pub max_complexity: usize,
+    pub max_query_bytes: usize,
+    pub max_nesting: usize,
+    pub introspection: bool,
+    /// Points in a key's bucket.
+    pub bucket_size: u32,
+    /// Points restored per second.
+    pub bucket_restore: u32,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_depth: 12,
+            max_introspection_depth: 16,
+            max_complexity: 20_000,
+            max_query_bytes: 64 * 1024,
+            max_nesting: 64,
+            introspection: true,
+            bucket_size: 1000,
+            bucket_restore: 100,
+        }
+    }
 }
 
 /// Background work.
@@ -138,10 +184,18 @@ pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/whale
 
 impl DatabaseConfig {
     pub fn from_environment() -> anyhow::Result<Self> {
+        let pool_size: usize = var_or("WHALE_DB_POOL_SIZE", 16)?;
+        let connect_timeout_secs = var_or("WHALE_DB_TIMEOUT_SECS", 5)?;
         Ok(Self {
             url: env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned()),
-            pool_size: var_or("WHALE_DB_POOL_SIZE", 16)?,
-            connect_timeout_secs: var_or("WHALE_DB_TIMEOUT_SECS", 5)?,
+            pool_size,
+            connect_timeout_secs,
+            statement_timeout_secs: var_or("WHALE_DB_STATEMENT_TIMEOUT_SECS", 15)?,
+            shares: Shares {
+                per_request: var_or("WHALE_DB_CONNECTIONS_PER_REQUEST", 2)?,
+                per_store: var_or("WHALE_DB_CONNECTIONS_PER_STORE", pool_size.div_ceil(2))?,
+                wait: Duration::from_secs(connect_timeout_secs),
+            },
         })
     }
 }
@@ -157,13 +211,29 @@ impl HttpConfig {
             cors_origins: origins.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect(),
             max_body_bytes: var_or("WHALE_MAX_BODY_BYTES", 1 << 20)?,
             query_timeout_secs: var_or("WHALE_QUERY_TIMEOUT_SECS", 30)?,
+            websocket: WsLimits {
+                init_timeout: Duration::from_secs(var_or("WHALE_WS_INIT_TIMEOUT_SECS", 5)?),
+                per_connection: var_or("WHALE_WS_OPERATIONS_PER_CONNECTION", 100)?,
+                per_store: var_or("WHALE_WS_SUBSCRIPTIONS_PER_STORE", 1000)?,
+                keepalive: Duration::from_secs(var_or("WHALE_WS_KEEPALIVE_SECS", 15u64)?.max(1)),
+            },
         })
     }
 }
 
 impl LimitsConfig {
     pub fn from_environment() -> anyhow::Result<Self> {
-        Ok(Self { max_depth: var_or("WHALE_MAX_DEPTH", 12)?, max_complexity: var_or("WHALE_MAX_COMPLEXITY", 20_000)? })
+        let default = Self::default();
+        Ok(Self {
+            max_depth: var_or("WHALE_MAX_DEPTH", default.max_depth)?,
+            max_introspection_depth: var_or("WHALE_MAX_INTROSPECTION_DEPTH", default.max_introspection_depth)?,
+            max_complexity: var_or("WHALE_MAX_COMPLEXITY", default.max_complexity)?,
+            max_query_bytes: var_or("WHALE_MAX_QUERY_BYTES", default.max_query_bytes)?,
+            max_nesting: var_or("WHALE_MAX_NESTING", default.max_nesting)?,
+            introspection: var_or("WHALE_INTROSPECTION", default.introspection)?,
+            bucket_size: var_or("WHALE_RATE_LIMIT_BUCKET", default.bucket_size)?.max(1),
+            bucket_restore: var_or("WHALE_RATE_LIMIT_RESTORE", default.bucket_restore)?.max(1),
+        })
     }
 }
 

@@ -24,6 +24,9 @@ pub enum AppError {
     Conflict(InputError),
     /// The query exceeds a depth, complexity or size limit.
     QueryTooComplex(String),
+    /// The database is away or every connection the request may use stayed busy: try again
+    /// shortly (HTTP 503 with `Retry-After`).
+    Unavailable,
     /// Anything else. The cause is logged, never shown.
     Internal(anyhow::Error),
 }
@@ -49,13 +52,65 @@ impl From<InputError> for AppError {
 
 impl From<DieselError> for AppError {
     fn from(err: DieselError) -> Self {
-        Self::Internal(err.into())
+        match database_fault(&err) {
+            Some(Fault::Away) => {
+                tracing::warn!(error = %err, "database unavailable");
+                Self::Unavailable
+            }
+            Some(Fault::TooSlow) => Self::QueryTooComplex("the request's database work took too long; ask for less at once".into()),
+            None => Self::Internal(err.into()),
+        }
     }
 }
 
 impl From<deadpool::managed::PoolError<diesel_async::pooled_connection::PoolError>> for AppError {
     fn from(err: deadpool::managed::PoolError<diesel_async::pooled_connection::PoolError>) -> Self {
-        Self::Internal(anyhow::anyhow!("database pool: {err}"))
+        tracing::warn!(error = %err, "database pool unavailable");
+        Self::Unavailable
+    }
+}
+
+impl From<crate::db::gate::Unavailable> for AppError {
+    fn from(err: crate::db::gate::Unavailable) -> Self {
+        tracing::warn!(error = %err, "no database connection for the request");
+        Self::Unavailable
+    }
+}
+
+/// What went wrong with the database itself, rather than with a statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The connection broke or the server is restarting, starting or shutting down.
+    Away,
+    /// The statement ran past `statement_timeout`.
+    TooSlow,
+}
+
+/// Classifies a database error that is not the statement's fault. (diesel-async reports a
+/// connection that broke as `UnableToSendCommand` or `ClosedConnection`; the server's own
+/// SQLSTATEs for shutting down and timing out are not exposed, so their messages are matched.)
+pub fn database_fault(err: &DieselError) -> Option<Fault> {
+    match err {
+        DieselError::DatabaseError(DatabaseErrorKind::UnableToSendCommand | DatabaseErrorKind::ClosedConnection, _) => Some(Fault::Away),
+        DieselError::BrokenTransactionManager => Some(Fault::Away),
+        DieselError::DatabaseError(_, info) => {
+            let message = info.message();
+            const AWAY: [&str; 5] = [
+                "terminating connection",
+                "the database system is starting up",
+                "the database system is shutting down",
+                "the database system is in recovery mode",
+                "connection to server",
+            ];
+            if message.starts_with("canceling statement due to statement timeout") {
+                Some(Fault::TooSlow)
+            } else if AWAY.iter().any(|a| message.starts_with(a)) {
+                Some(Fault::Away)
+            } else {
+                None
+            }
+        }
+        _ => None,
     }
 }
 

@@ -1,8 +1,10 @@
 //! What a process hears from PostgreSQL: one connection LISTENs on the jobs channel (idle
-//! workers wake when a job is enqueued anywhere) and on the data requests channel (a status
-//! change made by any instance reaches this instance's subscriptions). Notifications are sent in
-//! the transactions that cause them, so they arrive only once those commit.
+//! workers wake when a job is enqueued anywhere), on the data requests channel (a status
+//! change made by any instance reaches this instance's subscriptions) and on the keys channel
+//! (a revoked key is forgotten by the key cache and its WebSockets are closed). Notifications are
+//! sent in the transactions that cause them, so they arrive only once those commit.
 
+use crate::db::api_keys::{self, KeyChange};
 use crate::db::data_requests::{self, DataRequestRow};
 use crate::db::jobs;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -23,6 +25,9 @@ pub struct Notifications {
     /// after a reconnect (changes may have been missed: listeners should look at the current
     /// state again).
     pub data_requests: broadcast::Sender<Option<DataRequestRow>>,
+    /// Every key change; `None` after a reconnect (changes may have been missed: whoever
+    /// relies on a key should check it again).
+    pub keys: broadcast::Sender<Option<KeyChange>>,
 }
 
 /// Starts listening, for the life of the process, and returns once the first connection
@@ -30,29 +35,39 @@ pub struct Notifications {
 pub async fn start(database_url: String) -> Notifications {
     let (wake, job_wakeups) = watch::channel(0u64);
     let (data_requests, _) = broadcast::channel(BACKLOG);
-    let changes = data_requests.clone();
+    let (keys, _) = broadcast::channel(BACKLOG);
+    let feeds = Feeds { wake, data_requests: data_requests.clone(), keys: keys.clone() };
     let mut listening = job_wakeups.clone();
     tokio::spawn(async move {
         loop {
-            if let Err(err) = listen(&database_url, &wake, &changes).await {
+            if let Err(err) = listen(&database_url, &feeds).await {
                 tracing::warn!(error = format!("{err:#}"), "notifications interrupted; reconnecting");
             }
             // (the first failure also ends the wait below)
-            wake.send_modify(|n| *n += 1);
+            feeds.wake.send_modify(|n| *n += 1);
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
     });
     let _ = tokio::time::timeout(Duration::from_secs(10), listening.changed()).await;
-    Notifications { job_wakeups, data_requests }
+    Notifications { job_wakeups, data_requests, keys }
 }
 
-async fn listen(database_url: &str, wake: &watch::Sender<u64>, changes: &broadcast::Sender<Option<DataRequestRow>>) -> anyhow::Result<()> {
+/// Where what is heard goes.
+struct Feeds {
+    wake: watch::Sender<u64>,
+    data_requests: broadcast::Sender<Option<DataRequestRow>>,
+    keys: broadcast::Sender<Option<KeyChange>>,
+}
+
+async fn listen(database_url: &str, feeds: &Feeds) -> anyhow::Result<()> {
     let mut conn = AsyncPgConnection::establish(database_url).await?;
-    diesel::sql_query(format!("LISTEN {}", jobs::CHANNEL)).execute(&mut conn).await?;
-    diesel::sql_query(format!("LISTEN {}", data_requests::CHANNEL)).execute(&mut conn).await?;
+    for channel in [jobs::CHANNEL, data_requests::CHANNEL, api_keys::CHANNEL] {
+        diesel::sql_query(format!("LISTEN {channel}")).execute(&mut conn).await?;
+    }
     // Whatever was sent while this connection was down is found again by looking.
-    wake.send_modify(|n| *n += 1);
-    let _ = changes.send(None);
+    feeds.wake.send_modify(|n| *n += 1);
+    let _ = feeds.data_requests.send(None);
+    let _ = feeds.keys.send(None);
     loop {
         // The stream never ends, even if the connection dies: check on it every half minute
         // (notifications arriving meanwhile wait in the connection's queue).
@@ -66,12 +81,19 @@ async fn listen(database_url: &str, wake: &watch::Sender<u64>, changes: &broadca
                 if notification.channel == data_requests::CHANNEL {
                     match serde_json::from_str::<DataRequestRow>(&notification.payload) {
                         Ok(change) => {
-                            let _ = changes.send(Some(change));
+                            let _ = feeds.data_requests.send(Some(change));
                         }
                         Err(err) => tracing::warn!(error = %err, "unreadable data request notification"),
                     }
+                } else if notification.channel == api_keys::CHANNEL {
+                    match KeyChange::parse(&notification.payload) {
+                        Some(change) => {
+                            let _ = feeds.keys.send(Some(change));
+                        }
+                        None => tracing::warn!("unreadable key notification"),
+                    }
                 } else {
-                    wake.send_modify(|n| *n += 1);
+                    feeds.wake.send_modify(|n| *n += 1);
                 }
             }
             Ok(None) => return Ok(()),

@@ -5,6 +5,9 @@ use crate::db::{self, DbPool};
 use crate::domain::data_request::DownloadLinks;
 use crate::graphql::data_requests::subscription::DataRequestChanges;
 use crate::graphql::{self, Shared};
+use crate::db::gate::Gate;
+use crate::graphql::throttle::Throttle;
+use crate::http::auth::KeyCache;
 use crate::http::{self, AppState};
 use crate::jobs::{self, JobContext};
 use crate::notifications::{self, Notifications};
@@ -31,17 +34,28 @@ pub async fn prepare(config: &Config) -> anyhow::Result<App> {
     let pool = db::connect_pool(&config.database)?;
     let notifications = notifications::start(config.database.url.clone()).await;
     let shared = Shared {
-        pool: pool.clone(),
+        gate: Gate::new(pool.clone(), config.database.shares),
         links: links(config),
         webhooks: config.webhooks.clone(),
         data_request_changes: DataRequestChanges(notifications.data_requests.clone()),
     };
+    let throttle = Throttle::start(&config.limits, pool.clone());
+    let api = graphql::api(shared, &config.limits, throttle, Duration::from_secs(config.http.query_timeout_secs));
+    let keys = KeyCache::start(pool.clone(), &notifications.keys);
+    let sessions = http::ws::session::Shared {
+        api: api.clone(),
+        keys: keys.clone(),
+        key_changes: notifications.keys.clone(),
+        subscriptions: Default::default(),
+        limits: config.http.websocket,
+    };
     let state = AppState {
-        api: graphql::api(shared, &config.limits),
+        api,
+        keys,
+        sessions,
         secret: config.secret.clone(),
         pool: pool.clone(),
         max_body_bytes: config.http.max_body_bytes,
-        query_timeout: Duration::from_secs(config.http.query_timeout_secs),
         metrics: http::metrics::HttpMetrics::default(),
         metrics_token: config.http.metrics_token.clone(),
     };

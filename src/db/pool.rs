@@ -1,12 +1,13 @@
 //! The deadpool pool of async PostgreSQL connections, with explicit wait/create/recycle timeouts.
-//! Each connection counts its statements (`statements`); recycling checks only for a leftover
-//! transaction, so checking a connection out costs no round trip.
+//! Each connection counts its statements (`statements`) and has a `statement_timeout`, so no
+//! statement holds a connection for long; recycling checks only that the connection is still
+//! open and has no leftover transaction, so checking one out costs no round trip.
 
 use super::statements::StatementCounter;
 use crate::config::DatabaseConfig;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use futures_util::FutureExt;
 use std::time::Duration;
 
@@ -19,9 +20,17 @@ pub type DbConn = Object<AsyncPgConnection>;
 pub fn connect_pool(config: &DatabaseConfig) -> anyhow::Result<DbPool> {
     let mut manager_config = ManagerConfig::default();
     manager_config.recycling_method = RecyclingMethod::Fast;
-    manager_config.custom_setup = Box::new(|url| {
+    let settings = format!(
+        "SET statement_timeout = {}; SET idle_in_transaction_session_timeout = {}",
+        config.statement_timeout_secs.max(1) * 1000,
+        config.statement_timeout_secs.max(1) * 2000
+    );
+    manager_config.custom_setup = Box::new(move |url| {
+        let settings = settings.clone();
         async move {
             let mut conn = AsyncPgConnection::establish(url).await?;
+            conn.batch_execute(&settings).await.map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+            // (counting starts after the setup, which belongs to no request)
             conn.set_instrumentation(StatementCounter);
             Ok(conn)
         }

@@ -7,6 +7,8 @@ diesel::table! {
         name -> Text,
         currency -> Text,
         created_at -> Timestamptz,
+        rate_limit_bucket -> Nullable<Int4>,
+        rate_limit_restore -> Nullable<Int4>,
     }
 }
 
@@ -20,6 +22,7 @@ diesel::table! {
         read_only -> Bool,
         created_at -> Timestamptz,
         revoked_at -> Nullable<Timestamptz>,
+        introspection -> Bool,
     }
 }
 

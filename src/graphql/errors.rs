@@ -12,8 +12,13 @@ pub mod code {
     pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
     pub const CONFLICT: &str = "CONFLICT";
     pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    pub const UNAVAILABLE: &str = "UNAVAILABLE";
     pub const INTERNAL: &str = "INTERNAL";
 }
+
+/// The message shown when the database is away or busy.
+pub const UNAVAILABLE_MESSAGE: &str = "The service is briefly unavailable (its database is busy or restarting): retry after the time in Retry-After.";
 
 /// The message shown for every internal error.
 pub const INTERNAL_MESSAGE: &str = "Internal error. Quote the requestId when reporting it.";
@@ -39,6 +44,7 @@ impl From<AppError> for Error {
             AppError::BadUserInput(e) => with_path(format!("{}: {}", e.path.join("."), e.message), code::BAD_USER_INPUT, &e.path),
             AppError::Conflict(e) => with_path(format!("{}: {}", e.path.join("."), e.message), code::CONFLICT, &e.path),
             AppError::QueryTooComplex(message) => coded(message, code::QUERY_TOO_COMPLEX),
+            AppError::Unavailable => coded(UNAVAILABLE_MESSAGE.into(), code::UNAVAILABLE),
             AppError::Internal(cause) => {
                 tracing::error!(error = format!("{cause:#}"), "internal error");
                 coded(INTERNAL_MESSAGE.into(), code::INTERNAL)
@@ -100,6 +106,7 @@ mod tests {
             (AppError::BadUserInput(InputError::new("input.email", "bad")), code::BAD_USER_INPUT),
             (AppError::Conflict(InputError::new("input.email", "taken")), code::CONFLICT),
             (AppError::QueryTooComplex("big".into()), code::QUERY_TOO_COMPLEX),
+            (AppError::Unavailable, code::UNAVAILABLE),
             (AppError::Internal(anyhow::anyhow!("relation \"customers\" does not exist")), code::INTERNAL),
         ];
         for (err, expected) in cases {

@@ -163,8 +163,7 @@ scalar_leaf_values!(i32, crate::graphql::scalars::Timestamp, crate::graphql::sca
 /// [`LeafFields::leaf_field`]; a resolver written out (`async fn ...`, for a field with arguments
 /// or objects of its own) joins the `#[Object]` where it stands, and `nested: path;` names the
 /// function that resolves such fields directly ([`LeafFields::nested_field`]). `$this` names
-/// `self` in the expressions. (A written-out resolver cannot use `child_complexity` in a
-/// `complexity` expression: macro hygiene hides async-graphql's binding from it.)
+/// `self` in the expressions.
 ///
 /// ```ignore
 /// leaf_object! {

@@ -9,12 +9,11 @@ use crate::db::enrichment::{self, EnrichmentRow};
 use crate::db::metrics::{self, StoreMetricsState};
 use crate::db::notes::{self, NoteRow};
 use crate::db::segments::{self, SegmentRow};
-use crate::db::pool::DbConn;
+use crate::db::gate::{GatedConn, Lease, Unavailable};
 use super::batches::Batches;
 use futures_util::future::BoxFuture;
-use crate::db::DbPool;
 use crate::domain::ids::{CustomerId, StoreId};
-use crate::error::AppError;
+use crate::error::{AppError, Fault, database_fault};
 use async_graphql::Context;
 use async_graphql::dataloader::{DataLoader, Loader};
 use chrono::{DateTime, Utc};
@@ -36,7 +35,14 @@ impl<E: Into<anyhow::Error>> From<E> for LoadError {
 
 impl From<LoadError> for AppError {
     fn from(err: LoadError) -> Self {
-        AppError::Internal(anyhow::anyhow!("{:#}", err.0))
+        if err.0.downcast_ref::<Unavailable>().is_some() {
+            return AppError::Unavailable;
+        }
+        match err.0.downcast_ref::<diesel::result::Error>().and_then(database_fault) {
+            Some(Fault::Away) => AppError::Unavailable,
+            Some(Fault::TooSlow) => AppError::QueryTooComplex("the request's database work took too long; ask for less at once".into()),
+            None => AppError::Internal(anyhow::anyhow!("{:#}", err.0)),
+        }
     }
 }
 
@@ -44,16 +50,16 @@ impl From<LoadError> for AppError {
 pub type Found<R> = HashMap<CustomerId, Vec<Arc<R>>>;
 
 /// What every loader of a request shares: the reads of many customers' rows at once, each on
-/// its own pooled connection.
+/// a connection of the request's lease.
 #[derive(Clone)]
 struct Scope {
-    pool: DbPool,
+    lease: Lease,
     store: StoreId,
 }
 
 impl Scope {
-    async fn conn(&self) -> Result<DbConn, LoadError> {
-        self.pool.get().await.map_err(|e| LoadError::from(anyhow::anyhow!("database pool: {e}")))
+    async fn conn(&self) -> Result<GatedConn, LoadError> {
+        Ok(self.lease.conn().await?)
     }
 
     async fn addresses(&self, customers: &[CustomerId]) -> Result<Found<AddressRow>, LoadError> {
@@ -206,27 +212,27 @@ pub struct Loaders {
 impl Loaders {
     /// Fresh loaders for one HTTP request acting for `store`; its handler runs the request
     /// with `batches.drive(...)`.
-    pub fn for_request(pool: &DbPool, store: StoreId, batches: &Batches) -> Self {
+    pub fn for_request(lease: &Lease, store: StoreId, batches: &Batches) -> Self {
         // No delay: the batch first runs after the resolvers' pass, with every key of the page.
-        Self::with_spawner(pool, store, batches.spawner(), Duration::ZERO)
+        Self::with_spawner(lease, store, batches.spawner(), Duration::ZERO)
     }
 
     /// Fresh loaders whose batches run on spawned tasks (WebSocket connections, where the
     /// transport executes operations itself).
-    pub fn spawning(pool: &DbPool, store: StoreId) -> Self {
+    pub fn spawning(lease: &Lease, store: StoreId) -> Self {
         let spawner = |batch| {
             tokio::spawn(batch);
         };
-        Self::with_spawner(pool, store, spawner, Duration::from_millis(2))
+        Self::with_spawner(lease, store, spawner, Duration::from_millis(2))
     }
 
     fn with_spawner(
-        pool: &DbPool,
+        lease: &Lease,
         store: StoreId,
         spawner: impl Fn(BoxFuture<'static, ()>) + Clone + Send + Sync + 'static,
         delay: Duration,
     ) -> Self {
-        let scope = Scope { pool: pool.clone(), store };
+        let scope = Scope { lease: lease.clone(), store };
         Self {
             addresses: DataLoader::new(AddressLoader(scope.clone()), spawner.clone()).delay(delay),
             timelines: DataLoader::new(TimelineLoader(scope.clone()), spawner.clone()).delay(delay),

@@ -1,9 +1,10 @@
 //! The GraphQL API: one `schema()` built from per-area query and mutation objects, wrapped by
-//! the request policy (read-only keys, limits, error codes) in `policy`.
+//! the request policy (limits, cost, rate limits, read-only keys, error codes) in `policy`.
 
 pub mod activity;
 pub mod batches;
 pub mod context;
+pub mod cost;
 pub mod customers;
 pub mod data_requests;
 pub mod errors;
@@ -14,12 +15,14 @@ pub mod notes;
 pub mod pagination;
 pub mod policy;
 pub mod prefetch;
+pub mod query_text;
 pub mod scalars;
 pub mod segments;
+pub mod throttle;
 pub mod webhooks;
 
 use crate::config::{LimitsConfig, ServerSecret, WebhooksConfig};
-use crate::db::DbPool;
+use crate::db::gate::Gate;
 use crate::domain::data_request::DownloadLinks;
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 use data_requests::subscription::DataRequestChanges;
@@ -57,20 +60,20 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 /// which `http` attaches to each request.
 #[derive(Clone)]
 pub struct Shared {
-    pub pool: DbPool,
+    /// The pool, shared fairly: requests take connections through their lease.
+    pub gate: Gate,
     pub links: DownloadLinks,
     pub webhooks: WebhooksConfig,
     pub data_request_changes: DataRequestChanges,
 }
 
-/// Builds the schema with its limits and shared data.
-pub fn schema(shared: Option<Shared>, limits: &LimitsConfig) -> AppSchema {
-    let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity);
+/// Builds the schema with its shared data. (Depth and cost are limited by the policy, before
+/// the schema sees a request.)
+pub fn schema(shared: Option<Shared>) -> AppSchema {
+    let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default());
     if let Some(shared) = shared {
         builder = builder
-            .data(shared.pool)
+            .data(shared.gate)
             .data(ServerSecret(shared.links.secret.clone()))
             .data(shared.links)
             .data(shared.webhooks)
@@ -80,12 +83,12 @@ pub fn schema(shared: Option<Shared>, limits: &LimitsConfig) -> AppSchema {
 }
 
 /// The schema behind the request policy: what the transports execute.
-pub fn api(shared: Shared, limits: &LimitsConfig) -> policy::Api {
-    policy::Api::new(schema(Some(shared), limits), limits.clone())
+pub fn api(shared: Shared, limits: &LimitsConfig, throttle: throttle::Throttle, timeout: std::time::Duration) -> policy::Api {
+    let gate = shared.gate.clone();
+    policy::Api::new(schema(Some(shared)), limits.clone(), throttle, gate, timeout)
 }
 
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    let limits = LimitsConfig { max_depth: 0, max_complexity: 0 };
-    schema(None, &limits).sdl()
+    schema(None).sdl()
 }

@@ -24,11 +24,6 @@ pub fn page_size(first: Option<i32>) -> Result<i64, AppError> {
     Ok(i64::from(first))
 }
 
-/// The complexity of a list field: `first` (as the caller asked, at most 250) × its selection.
-pub fn list_cost(first: Option<i32>, child: usize) -> usize {
-    (first.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE) as usize).saturating_mul(child.max(1)) + 1
-}
-
 /// Encodes a position as an opaque cursor.
 pub fn encode_cursor<T: Serialize>(position: &T) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(position).expect("positions serialise"))
@@ -140,11 +135,5 @@ mod tests {
         assert_eq!(decode_cursor::<(i32, String)>("after", &cursor).unwrap(), (1, "a".into()));
         assert!(decode_cursor::<(i32, String)>("after", "not a cursor!").is_err());
         assert!(decode_cursor::<(i32, String)>("after", &encode_cursor(&"x")).is_err());
-    }
-
-    #[test]
-    fn list_cost_multiplies() {
-        assert_eq!(list_cost(Some(50), 3), 151);
-        assert_eq!(list_cost(Some(10_000), 1), 251);
     }
 }

@@ -1,29 +1,36 @@
 //! `/graphql` following the GraphQL over HTTP spec: POST with `application/json`; GET for
 //! queries only (405 for mutations); `application/graphql-response+json` when accepted, with 4xx
 //! statuses for request errors; `application/json` (always 200) otherwise; GraphiQL for browsers.
+//! Whatever the media type, a rate-limited request is 429 and a database outage 503, both with
+//! `Retry-After`. The key is checked before anything of the request is parsed but its JSON.
 
 use super::AppState;
-use super::auth::{authenticate, bearer};
-use crate::db::statements;
-use crate::error::AppError;
-use crate::graphql::context::RequestContext;
+use super::auth::bearer;
+use crate::graphql::context::{RequestContext, Transport};
 use crate::graphql::errors::{code, request_level};
-use crate::graphql::batches::Batches;
-use crate::graphql::loaders::Loaders;
-use crate::graphql::policy::operation_type;
-use async_graphql::Executor;
+use crate::graphql::policy::{Executed, Refusal, UNAVAILABLE_RETRY_AFTER_SECS};
+use crate::error::AppError;
 use async_graphql::http::GraphiQLSource;
-use async_graphql::parser::types::OperationType;
 use axum::body::{Body, to_bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
 use serde_json::{Value, json};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use tracing::Instrument;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+
+/// A GraphQL request in a URL's query string.
+#[derive(Deserialize)]
+struct GetRequest {
+    #[serde(default)]
+    query: String,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    /// JSON text.
+    variables: Option<String>,
+}
 
 /// `GET /graphql`: GraphiQL for a browser asking for HTML, otherwise a query in the URL.
 pub async fn get_graphql(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
@@ -32,28 +39,28 @@ pub async fn get_graphql(State(state): State<AppState>, headers: HeaderMap, uri:
         return Html(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql/ws").title("Whale CRM").finish())
             .into_response();
     }
-    let request = match async_graphql::http::parse_query_string(query_string) {
-        Ok(request) => request,
-        Err(_) => return request_error(StatusCode::BAD_REQUEST, "the URL does not hold a GraphQL request (`?query=...`)", code::BAD_USER_INPUT),
+    let bad = || request_error(StatusCode::BAD_REQUEST, "the URL does not hold a GraphQL request (`?query=...&variables=<JSON>`)", code::BAD_USER_INPUT);
+    let Ok(get) = serde_urlencoded::from_str::<GetRequest>(query_string) else { return bad() };
+    let variables = match get.variables.as_deref().map(serde_json::from_str::<serde_json::Value>).transpose() {
+        Ok(variables) => variables.map(async_graphql::Variables::from_json).unwrap_or_default(),
+        Err(_) => return bad(),
     };
-    if operation_of(&request) == Some(OperationType::Mutation) {
-        let mut response = request_error(StatusCode::METHOD_NOT_ALLOWED, "mutations must be sent with POST", code::BAD_USER_INPUT);
-        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
-        return response;
-    }
-    execute(state, headers, request).await
+    let mut request = async_graphql::Request::new(get.query).variables(variables);
+    request.operation_name = get.operation_name;
+    execute(state, headers, request, Transport::HttpGet).await
 }
 
 /// `POST /graphql` with a JSON body `{query, operationName, variables}`.
 pub async fn post_graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !content_type.trim_start().to_ascii_lowercase().starts_with("application/json") {
+    if !is_json(content_type) {
         return request_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "send the request as Content-Type: application/json", code::BAD_USER_INPUT);
     }
     let Ok(bytes) = to_bytes(body, state.max_body_bytes).await else {
         let message = format!("the request body is larger than {} bytes", state.max_body_bytes);
         return request_error(StatusCode::PAYLOAD_TOO_LARGE, &message, code::QUERY_TOO_COMPLEX);
     };
+    // (serde_json refuses JSON nested deeper than 128 levels without recursing further)
     let request: async_graphql::Request = match serde_json::from_slice(&bytes) {
         Ok(request) => request,
         Err(_) => {
@@ -61,68 +68,55 @@ pub async fn post_graphql(State(state): State<AppState>, headers: HeaderMap, bod
             return request_error(StatusCode::BAD_REQUEST, message, code::BAD_USER_INPUT);
         }
     };
-    execute(state, headers, request).await
+    execute(state, headers, request, Transport::HttpPost).await
 }
 
-/// The type of the operation the request would run (`None` if it does not parse or is ambiguous).
-fn operation_of(request: &async_graphql::Request) -> Option<OperationType> {
-    async_graphql::parser::parse_query(&request.query).ok().and_then(|doc| operation_type(&doc, request.operation_name.as_deref()))
+/// `application/json`, or a `+json` type (`application/graphql+json`), with any parameters.
+fn is_json(content_type: &str) -> bool {
+    let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
 }
 
-async fn execute(state: AppState, headers: HeaderMap, request: async_graphql::Request) -> Response {
-    // (parsed here only when it may be one: every other request is parsed once, by the executor)
-    if request.query.contains("subscription") && operation_of(&request) == Some(OperationType::Subscription) {
-        let message = "subscriptions run over the WebSocket at /graphql/ws (graphql-transport-ws or graphql-ws)";
-        return request_error(StatusCode::BAD_REQUEST, message, code::BAD_USER_INPUT);
-    }
+async fn execute(state: AppState, headers: HeaderMap, request: async_graphql::Request, transport: Transport) -> Response {
     let request_id = uuid::Uuid::new_v4().simple().to_string();
     let span = tracing::info_span!("graphql", request_id = %request_id, store = tracing::field::Empty);
     async move {
         let key = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(bearer);
-        let grant = match authenticate(&state.pool, key).await {
+        let grant = match state.keys.authenticate(key).await {
             Ok(grant) => grant,
-            Err(err) => return unauthenticated_or_internal(err, &request_id),
+            Err(err) => return unauthenticated(err, &request_id),
         };
         tracing::Span::current().record("store", tracing::field::display(grant.store_id));
-        let batches = Batches::default();
-        let loaders = Loaders::for_request(&state.pool, grant.store_id, &batches);
-        let request = request.data(RequestContext { grant, request_id: request_id.clone() }).data(loaders);
-        let statements = Arc::new(AtomicU64::new(0));
-        let execution = statements::counted(statements.clone(), batches.drive(state.api.execute(request)));
-        let response = match tokio::time::timeout(state.query_timeout, execution).await {
-            Ok(mut response) => {
-                let count = statements.load(Ordering::Relaxed);
-                tracing::debug!(sql_statements = count, "executed");
-                if wants_debug(&headers, "sql") {
-                    response.extensions.insert("sqlStatements".into(), async_graphql::Value::from(count));
-                }
-                response
-            }
-            Err(_) => {
-                let message = format!("the request took longer than {} s", state.query_timeout.as_secs());
-                return request_error(StatusCode::SERVICE_UNAVAILABLE, &message, code::QUERY_TOO_COMPLEX);
-            }
-        };
-        respond(&headers, response, &request_id)
+        let mut executed = state.api.execute(RequestContext { grant, request_id: request_id.clone(), transport }, request).await;
+        tracing::debug!(sql_statements = executed.statements, "executed");
+        if wants_debug(&headers, "sql") {
+            executed.response.extensions.insert("sqlStatements".into(), async_graphql::Value::from(executed.statements));
+        }
+        respond(&headers, executed, &request_id)
     }
     .instrument(span)
     .await
 }
 
-fn unauthenticated_or_internal(err: AppError, request_id: &str) -> Response {
-    match err {
-        AppError::Unauthenticated => {
-            let error = request_level(err);
-            let mut response = json_response(StatusCode::UNAUTHORIZED, "application/json", json!({ "errors": [error] }));
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            response
-        }
-        other => {
-            let mut error = request_level(other);
-            error.extensions.get_or_insert_with(Default::default).set("requestId", request_id);
-            json_response(StatusCode::INTERNAL_SERVER_ERROR, "application/json", json!({ "errors": [error] }))
-        }
+/// A request whose key did not authenticate: 401, or 503 when the keys could not be read.
+fn unauthenticated(err: AppError, request_id: &str) -> Response {
+    let (status, retry) = match err {
+        AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, false),
+        AppError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, true),
+        _ => (StatusCode::INTERNAL_SERVER_ERROR, false),
+    };
+    let mut error = request_level(err);
+    if status == StatusCode::INTERNAL_SERVER_ERROR {
+        error.extensions.get_or_insert_with(Default::default).set("requestId", request_id);
     }
+    let mut response = json_response(status, "application/json", json!({ "errors": [error] }));
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    if retry {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECS));
+    }
+    with_request_id(response, request_id)
 }
 
 /// A GraphQL response body, serialised straight from the executor's values. A request error
@@ -137,28 +131,52 @@ struct ResponseBody<'a> {
     extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
 }
 
-/// Writes a GraphQL response; with `application/graphql-response+json` a request error is a 4xx.
-fn respond(headers: &HeaderMap, response: async_graphql::Response, request_id: &str) -> Response {
+/// Writes a GraphQL response; with `application/graphql-response+json` a request error is a 4xx;
+/// a refusal has its own status whatever the media type.
+fn respond(headers: &HeaderMap, executed: Executed, request_id: &str) -> Response {
+    let response = &executed.response;
     let request_failed =
         response.data == async_graphql::Value::Null && !response.errors.is_empty() && response.errors.iter().all(|e| e.path.is_empty());
     let body = ResponseBody { errors: &response.errors, data: (!request_failed).then_some(&response.data), extensions: &response.extensions };
-    let (status, content_type) = if accepts(headers, GRAPHQL_RESPONSE_JSON) {
+    let graphql_response = accepts(headers, GRAPHQL_RESPONSE_JSON);
+    let mut status = if graphql_response && request_failed {
         let forbidden = response.errors.iter().any(|e| e.extensions.as_ref().and_then(|x| x.get("code")) == Some(&code::FORBIDDEN.into()));
-        let status = match (request_failed, forbidden) {
-            (false, _) => StatusCode::OK,
-            (true, true) => StatusCode::FORBIDDEN,
-            (true, false) => StatusCode::BAD_REQUEST,
-        };
-        (status, GRAPHQL_RESPONSE_JSON)
+        if forbidden { StatusCode::FORBIDDEN } else { StatusCode::BAD_REQUEST }
     } else {
-        (StatusCode::OK, "application/json")
+        StatusCode::OK
     };
+    let mut retry_after = None;
+    match executed.refusal {
+        None => {}
+        Some(Refusal::TooLarge) => status = StatusCode::PAYLOAD_TOO_LARGE,
+        Some(Refusal::MethodNotAllowed) => status = StatusCode::METHOD_NOT_ALLOWED,
+        Some(Refusal::RateLimited { retry_after_secs }) => {
+            status = StatusCode::TOO_MANY_REQUESTS;
+            retry_after = Some(retry_after_secs);
+        }
+        Some(Refusal::Unavailable) => {
+            status = StatusCode::SERVICE_UNAVAILABLE;
+            retry_after = Some(UNAVAILABLE_RETRY_AFTER_SECS);
+        }
+        Some(Refusal::TimedOut) => status = StatusCode::SERVICE_UNAVAILABLE,
+    }
+    let content_type = if graphql_response { GRAPHQL_RESPONSE_JSON } else { "application/json" };
     let bytes = serde_json::to_vec(&body).unwrap_or_else(|_| br#"{"errors":[{"message":"unserialisable response"}]}"#.to_vec());
     let mut out = (status, [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], bytes).into_response();
-    if let Ok(id) = HeaderValue::from_str(request_id) {
-        out.headers_mut().insert("x-request-id", id);
+    if let Some(secs) = retry_after {
+        out.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
-    out
+    if executed.refusal == Some(Refusal::MethodNotAllowed) {
+        out.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+    }
+    with_request_id(out, request_id)
+}
+
+fn with_request_id(mut response: Response, request_id: &str) -> Response {
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        response.headers_mut().insert("x-request-id", id);
+    }
+    response
 }
 
 fn request_error(status: StatusCode, message: &str, code: &str) -> Response {
@@ -176,4 +194,20 @@ fn wants_debug(headers: &HeaderMap, what: &str) -> bool {
 
 fn accepts(headers: &HeaderMap, media_type: &str) -> bool {
     headers.get_all(header::ACCEPT).iter().filter_map(|v| v.to_str().ok()).any(|v| v.to_ascii_lowercase().contains(media_type))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_json;
+
+    #[test]
+    fn only_json_media_types_are_taken() {
+        assert!(is_json("application/json"));
+        assert!(is_json("Application/JSON; charset=utf-8"));
+        assert!(is_json("application/graphql+json"));
+        assert!(!is_json("application/jsonp"));
+        assert!(!is_json("application/json-seq"));
+        assert!(!is_json("text/plain"));
+        assert!(!is_json(""));
+    }
 }

@@ -2,12 +2,12 @@
 //! (graphql-transport-ws and legacy graphql-ws), `/downloads/{id}`, `/healthz`, `/readyz`,
 //! `/metrics`.
 
-mod auth;
+pub mod auth;
 mod downloads;
 mod graphql;
 mod health;
 pub mod metrics;
-mod ws;
+pub mod ws;
 
 use crate::config::{HttpConfig, ServerSecret};
 use crate::db::DbPool;
@@ -24,8 +24,11 @@ use tower_http::trace::TraceLayer;
 pub struct AppState {
     pub api: Api,
     pub pool: DbPool,
+    /// Grants of the keys seen recently.
+    pub keys: auth::KeyCache,
+    /// What WebSocket sessions share.
+    pub sessions: ws::session::Shared,
     pub max_body_bytes: usize,
-    pub query_timeout: Duration,
     pub secret: ServerSecret,
     pub metrics: metrics::HttpMetrics,
     /// Required of `/metrics` scrapers when set.

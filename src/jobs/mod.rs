@@ -10,7 +10,9 @@ pub mod metrics;
 pub mod webhooks;
 pub mod worker;
 
+use crate::db::gate::Lease;
 use crate::db::{self, DbPool};
+use crate::error::AppError;
 use crate::db::jobs::{self, ClaimedJob};
 use crate::domain::data_request::DownloadLinks;
 use crate::domain::ids::{DataRequestId, JobId, StoreId, WebhookDeliveryId};
@@ -96,11 +98,11 @@ impl JobKind {
 
 /// Waits until the job has finished (succeeded, or failed for good) or `timeout` passed;
 /// returns whether it finished.
-pub async fn wait_until_finished(pool: &DbPool, id: JobId, timeout: Duration) -> anyhow::Result<bool> {
+pub async fn wait_until_finished(lease: &Lease, id: JobId, timeout: Duration) -> Result<bool, AppError> {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         let status = {
-            let mut conn = pool.get().await?;
+            let mut conn = lease.conn().await?;
             jobs::status(&mut conn, id).await?
         };
         if status.is_none_or(|s| s.state == "succeeded" || s.state == "failed") {

@@ -4,7 +4,8 @@
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
-use whale_crm::config::{Config, DatabaseConfig, HttpConfig, JobsConfig, LimitsConfig, ServerSecret, WebhooksConfig};
+use whale_crm::config::{Config, DatabaseConfig, HttpConfig, JobsConfig, LimitsConfig, ServerSecret, WebhooksConfig, WsLimits};
+use whale_crm::db::gate::Shares;
 
 /// The tests' server secret.
 pub const TEST_SECRET: &str = "test-secret-of-at-least-32-characters";
@@ -18,7 +19,13 @@ pub fn database_url() -> String {
 
 pub fn test_config() -> Config {
     Config {
-        database: DatabaseConfig { url: database_url(), pool_size: 8, connect_timeout_secs: 10 },
+        database: DatabaseConfig {
+            url: database_url(),
+            pool_size: 8,
+            connect_timeout_secs: 10,
+            statement_timeout_secs: 15,
+            shares: Shares { per_request: 2, per_store: 4, wait: std::time::Duration::from_secs(10) },
+        },
         http: HttpConfig {
             bind: "127.0.0.1:0".into(),
             cors_origins: vec!["https://shop.example".into()],
@@ -26,8 +33,16 @@ pub fn test_config() -> Config {
             query_timeout_secs: 30,
             public_url: "http://whale.test".into(),
             metrics_token: None,
+            websocket: WsLimits {
+                init_timeout: std::time::Duration::from_secs(5),
+                per_connection: 100,
+                per_store: 1000,
+                keepalive: std::time::Duration::from_secs(15),
+            },
         },
-        limits: LimitsConfig { max_depth: 12, max_complexity: 20_000 },
+        // tests send many requests quickly: a bucket they never empty, unless a test sets its
+        // store's own
+        limits: LimitsConfig { bucket_size: 10_000_000, bucket_restore: 10_000_000, ..LimitsConfig::default() },
         jobs: JobsConfig { metrics_interval_secs: 0, workers: 2, poll_ms: 200, lease_secs: 3 },
         // the tests' receivers listen on loopback; retries come quickly
         webhooks: WebhooksConfig { timeout_secs: 5, first_retry_secs: 1, allow_private: true },

@@ -49,7 +49,9 @@ async fn direct_and_general_resolution_agree() {
     let direct = app.gql(&query(false), json!({ "id": id })).await;
     let general = app.gql(&query(true), json!({ "id": id })).await;
     assert_no_errors(&direct);
-    assert_eq!(direct, general);
+    // (the bucket's level in `extensions.cost` moves between the two)
+    assert_eq!(direct["data"], general["data"]);
+    assert_eq!(direct["extensions"]["cost"]["actualQueryCost"], general["extensions"]["cost"]["actualQueryCost"]);
     let customer = &direct["data"]["customer"];
     assert_eq!(customer["activity"]["nodes"].as_array().map(Vec::len), Some(5));
     let order: &Value = customer["activity"]["nodes"].as_array().unwrap().iter().find(|e| e["type"] == "ORDER").unwrap();
@@ -121,7 +123,7 @@ async fn a_page_read_ahead_resolves_as_async_graphql_would() {
     let direct = app.gql(&page_query(false), json!({})).await;
     let general = app.gql(&page_query(true), json!({})).await;
     assert_no_errors(&direct);
-    assert_eq!(direct, general);
+    assert_eq!(direct["data"], general["data"]);
     let nodes = direct["data"]["customers"]["nodes"].as_array().unwrap();
     assert_eq!(nodes.len(), 3);
     assert_eq!(nodes[2]["activity"]["nodes"].as_array().map(Vec::len), Some(2));

@@ -16,7 +16,7 @@ fn schema_graphql_matches_the_code() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn everything_in_the_schema_is_described() {
-    let schema = whale_crm::graphql::schema(None, &whale_crm::config::LimitsConfig { max_depth: 20, max_complexity: 100_000 });
+    let schema = whale_crm::graphql::schema(None);
     let query = "{ __schema { types { name description
         fields { name description args { name description } }
         inputFields { name description }

@@ -13,7 +13,7 @@ use crate::domain::tags;
 use crate::error::AppError;
 use crate::graphql::context;
 use crate::graphql::metrics::request_rules_context;
-use crate::graphql::pagination::{list_cost, page_size};
+use crate::graphql::pagination::page_size;
 use crate::graphql::scalars::{Json, Timestamp};
 use crate::graphql::segments::inputs::{SegmentMatch, SegmentRuleInput, raw_group};
 use async_graphql::{Context, ID, Object, Result};
@@ -59,7 +59,6 @@ impl CustomerQuery {
     }
 
     /// Customers matching every given filter, in keyset-paginated pages.
-    #[graphql(complexity = "list_cost(first, child_complexity)")]
     #[expect(clippy::too_many_arguments, reason = "one argument per documented filter")]
     async fn customers(
         &self,

@@ -14,7 +14,6 @@ use crate::graphql::metrics::types::CustomerMetrics;
 use crate::graphql::segments::types::Segment;
 use crate::graphql::notes::{self, connection::{NoteConnection, NotesArgs}};
 use crate::graphql::prefetch::PageRows;
-use crate::graphql::pagination::list_cost;
 use crate::graphql::scalars::{Json, Timestamp};
 use async_graphql::{Context, ID, Object, Result, Value};
 use std::sync::Arc;
@@ -167,7 +166,6 @@ impl Customer {
 
     /// The customer's timeline, newest first: orders, emails, page views, support chats and
     /// custom events.
-    #[graphql(complexity = "list_cost(first, child_complexity)")]
     async fn activity(
         &self,
         ctx: &Context<'_>,
@@ -182,7 +180,6 @@ impl Customer {
     }
 
     /// Notes staff keep on the customer, newest first.
-    #[graphql(complexity = "list_cost(first, child_complexity)")]
     async fn notes(
         &self,
         ctx: &Context<'_>,
@@ -195,8 +192,7 @@ impl Customer {
 }
 
 /// The direct path (`leaf`): the plain fields as the resolvers above render them (tested), and
-/// the nested ones from the rows read ahead. Written out rather than through `leaf_object!`,
-/// whose resolvers cannot use `child_complexity` (see there).
+/// the nested ones from the rows read ahead.
 impl LeafFields for Customer {
     fn leaf_field(&self, name: &str) -> Option<Value> {
         Some(match name {

@@ -7,7 +7,7 @@ use crate::error::AppError;
 use crate::graphql::activity::connection::TimeCursor;
 use crate::graphql::context;
 use crate::graphql::customers::query::customer_id;
-use crate::graphql::pagination::{keyset_page, list_cost, page_size};
+use crate::graphql::pagination::{keyset_page, page_size};
 use async_graphql::{Context, ID, Object, Result};
 
 /// Data protection queries.
@@ -24,7 +24,6 @@ impl DataRequestQuery {
     }
 
     /// The store's data requests, newest first.
-    #[graphql(complexity = "list_cost(first, child_complexity)")]
     async fn data_requests(
         &self,
         ctx: &Context<'_>,

@@ -4,7 +4,7 @@
 //! as it was made, not as the request is by the time it is sent.
 
 use super::types::DataRequest;
-use crate::db::DbPool;
+use crate::db::gate::Gate;
 use crate::db::data_requests::{self, DataRequestRow};
 use crate::domain::ids::{CustomerId, DataRequestId, StoreId};
 use crate::error::AppError;
@@ -58,7 +58,7 @@ struct Watcher {
     request: Option<DataRequestId>,
     customer: Option<CustomerId>,
     finished_only: bool,
-    pool: DbPool,
+    gate: Gate,
 }
 
 impl Watcher {
@@ -70,7 +70,8 @@ impl Watcher {
     }
 
     async fn load(&self, id: DataRequestId) -> Result<Option<data_requests::DataRequest>, AppError> {
-        let mut conn = self.pool.get().await?;
+        // (a lease per look: a subscription lives long, its waits should not add up)
+        let mut conn = self.gate.lease(self.store).conn().await?;
         Ok(data_requests::find(&mut conn, self.store, id).await?)
     }
 
@@ -113,7 +114,7 @@ async fn watch(ctx: &Context<'_>, id: Option<&ID>, customer: Option<&ID>, finish
     let customer = customer.map(|c| customer_id("customerId", c)).transpose()?;
     // Listen first, then read the current state: nothing can slip between the two.
     let changes = ctx.data::<DataRequestChanges>()?.0.subscribe();
-    let watcher = Watcher { store, request, customer, finished_only, pool: ctx.data::<DbPool>()?.clone() };
+    let watcher = Watcher { store, request, customer, finished_only, gate: ctx.data::<Gate>()?.clone() };
     if let Some(id) = request {
         let current = watcher.load(id).await?.ok_or_else(|| AppError::not_found("data request", id, "id"))?;
         if customer.is_some_and(|c| c.0 != current.row.customer_id) {

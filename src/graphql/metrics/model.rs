@@ -2,7 +2,7 @@
 //! and whether they are in use.
 
 use crate::db::metrics::{self, ModelRow, StoreMetricsState};
-use crate::db::{self, DbPool};
+use crate::db;
 use crate::domain::ids::StoreId;
 use crate::error::AppError;
 use crate::graphql::context;
@@ -157,7 +157,7 @@ impl MetricsMutation {
             let mut conn = context::conn(ctx).await?;
             jobs::metrics::enqueue_refit(&mut conn, store).await.map_err(AppError::from)?
         };
-        jobs::wait_until_finished(ctx.data::<DbPool>()?, job, REFIT_WAIT).await.map_err(AppError::Internal)?;
+        jobs::wait_until_finished(context::lease(ctx)?, job, REFIT_WAIT).await?;
         let mut conn = context::conn(ctx).await?;
         Ok(MetricsModel::load(&mut conn, store).await?)
     }

@@ -6,7 +6,7 @@ use crate::domain::ids::SegmentId;
 use crate::error::AppError;
 use crate::graphql::activity::connection::TimeCursor;
 use crate::graphql::context;
-use crate::graphql::pagination::{PageInfo, keyset_page, list_cost, page_size};
+use crate::graphql::pagination::{PageInfo, keyset_page, page_size};
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 
 /// Segment queries.
@@ -37,7 +37,6 @@ impl SegmentQuery {
     }
 
     /// The store's segments, oldest first.
-    #[graphql(complexity = "list_cost(first, child_complexity)")]
     async fn segments(
         &self,
         ctx: &Context<'_>,

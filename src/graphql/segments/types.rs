@@ -9,7 +9,7 @@ use crate::error::AppError;
 use crate::graphql::context;
 use crate::graphql::metrics::request_rules_context;
 use crate::graphql::customers::connection::CustomerConnection;
-use crate::graphql::pagination::{list_cost, page_size};
+use crate::graphql::pagination::page_size;
 use crate::graphql::scalars::{Json, Timestamp};
 use async_graphql::{Context, ID, Object, Result};
 
@@ -52,7 +52,6 @@ impl Segment {
         Ok(customer_list::count(&mut conn, context::store(ctx)?, &filter).await.map_err(AppError::from)?)
     }
     /// The customers who belong now, newest first.
-    #[graphql(complexity = "list_cost(first, child_complexity)")]
     async fn members(
         &self,
         ctx: &Context<'_>,

@@ -6,7 +6,7 @@ use crate::domain::webhook::EventType;
 use crate::error::AppError;
 use crate::graphql::activity::connection::TimeCursor;
 use crate::graphql::context;
-use crate::graphql::pagination::{PageInfo, keyset_page, list_cost, page_size};
+use crate::graphql::pagination::{PageInfo, keyset_page, page_size};
 use crate::graphql::scalars::{Json, Timestamp};
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 
@@ -107,7 +107,6 @@ impl WebhookEndpoint {
     }
     /// Its delivery log, newest first: every event sent or to be sent to it, with the outcome
     /// of the last attempt.
-    #[graphql(complexity = "list_cost(first, child_complexity)")]
     async fn deliveries(
         &self,
         ctx: &Context<'_>,
