@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 use serde_json::json;
 use whale_crm::config::{Config, DatabaseConfig};
+use whale_crm::db::api_keys::KeyOptions;
 use whale_crm::db::{self, api_keys, stores};
 use whale_crm::domain::ids::StoreId;
 use whale_crm::bench::BenchConfig;
@@ -100,6 +101,24 @@ enum StoreCommand {
         /// Make the first key read-only.
         #[arg(long)]
         read_only: bool,
+        /// Keep the first key from introspecting the schema.
+        #[arg(long)]
+        no_introspection: bool,
+    },
+    /// Give a store its own rate-limit bucket, or back the server's default (`--default`).
+    Limits {
+        /// The store (`store_...`).
+        #[arg(long)]
+        store: String,
+        /// Points in each of the store's keys' buckets (the costliest request it can run).
+        #[arg(long, required_unless_present = "default", requires = "restore")]
+        bucket: Option<u32>,
+        /// Points restored to a bucket per second.
+        #[arg(long, required_unless_present = "default")]
+        restore: Option<u32>,
+        /// Back to the server's defaults (WHALE_RATE_LIMIT_BUCKET, WHALE_RATE_LIMIT_RESTORE).
+        #[arg(long, conflicts_with_all = ["bucket", "restore"])]
+        default: bool,
     },
 }
 
@@ -114,6 +133,9 @@ enum KeyCommand {
         name: String,
         #[arg(long)]
         read_only: bool,
+        /// Keep the key from introspecting the schema (production keys need not).
+        #[arg(long)]
+        no_introspection: bool,
     },
     /// Revoke a key, given whole or by its 12-character prefix.
     Revoke { key: String },
@@ -152,20 +174,37 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("applied {applied} migration(s)");
             Ok(())
         }
-        Command::Store { command: StoreCommand::Create { name, currency, read_only } } => {
+        Command::Store { command: StoreCommand::Create { name, currency, read_only, no_introspection } } => {
             let mut conn = connection().await?;
             let name = name.trim();
             anyhow::ensure!((1..=255).contains(&name.chars().count()), "--name must be 1 to 255 characters");
             anyhow::ensure!(currency.len() == 3 && currency.chars().all(|c| c.is_ascii_uppercase()), "--currency must be like USD");
             let store = stores::create(&mut conn, name, &currency).await?;
-            let key = api_keys::issue(&mut conn, store, "default", read_only).await?;
+            let key = api_keys::issue_with(&mut conn, store, "default", KeyOptions { read_only, introspection: !no_introspection }).await?;
             println!("{}", json!({ "store_id": store.to_string(), "api_key": key }));
             Ok(())
         }
-        Command::Key { command: KeyCommand::Create { store, name, read_only } } => {
+        Command::Store { command: StoreCommand::Limits { store, bucket, restore, default: _ } } => {
+            let store = StoreId::parse(&store).map_err(|e| anyhow::anyhow!("--store {e}"))?;
+            let limit = match (bucket, restore) {
+                (Some(bucket), Some(restore)) => {
+                    anyhow::ensure!(bucket > 0 && restore > 0, "--bucket and --restore must be positive");
+                    Some((i32::try_from(bucket)?, i32::try_from(restore)?))
+                }
+                _ => None,
+            };
+            let mut conn = connection().await?;
+            anyhow::ensure!(stores::set_rate_limit(&mut conn, store, limit).await?, "no such store");
+            eprintln!("{}", match limit {
+                Some((bucket, restore)) => format!("the store's keys now have buckets of {bucket} points, restored at {restore} a second"),
+                None => "the store's keys now have the server's default buckets".into(),
+            });
+            Ok(())
+        }
+        Command::Key { command: KeyCommand::Create { store, name, read_only, no_introspection } } => {
             let store = StoreId::parse(&store).map_err(|e| anyhow::anyhow!("--store {e}"))?;
             let mut conn = connection().await?;
-            let key = api_keys::issue(&mut conn, store, &name, read_only).await?;
+            let key = api_keys::issue_with(&mut conn, store, &name, KeyOptions { read_only, introspection: !no_introspection }).await?;
             println!("{}", json!({ "store_id": store.to_string(), "api_key": key }));
             Ok(())
         }

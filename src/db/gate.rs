@@ -1,8 +1,9 @@
 //! Fair use of the pool. Every connection a request uses comes through its [`Lease`]: a request
 //! holds at most a few pooled connections at once (its aliases and concurrent fields queue
 //! inside it), a store at most a share of the pool (one store's burst leaves room for the
-//! others), and a request waits for connections at most a fixed time in all — not that time
-//! for each field. When the wait runs out or the database cannot be reached, the caller gets
+//! others), and a request waits for the pool at most a fixed time in all — not that time for
+//! each field. (Only one request's own fields wait for the pool at a time, at most
+//! `per_request` of them, so the waits they add up bound the time the request waited.) When the wait runs out or the database cannot be reached, the caller gets
 //! [`Unavailable`], which the API reports as `UNAVAILABLE` (HTTP 503) rather than an internal
 //! error.
 
@@ -100,20 +101,21 @@ impl Lease {
     /// A connection, once the request and its store are under their shares and the pool has
     /// one; [`Unavailable`] when the request's waiting time runs out or the database is away.
     pub async fn conn(&self) -> Result<GatedConn, Unavailable> {
+        // Queueing behind the request's own connections is its own work (the request timeout
+        // bounds it); what counts against the wait is waiting for the store's share and the pool.
+        let request = self.0.request.clone().acquire_owned().await.expect("never closed");
         let started = Instant::now();
         let remaining = self.0.wait.saturating_sub(*self.0.waited.lock().expect("not poisoned"));
         let acquired = tokio::time::timeout(remaining, async {
-            let request = self.0.request.clone().acquire_owned().await.expect("never closed");
             let store = self.0.store.clone().acquire_owned().await.expect("never closed");
-            let conn = self.0.pool.get().await;
-            (request, store, conn)
+            (store, self.0.pool.get().await)
         })
         .await;
         *self.0.waited.lock().expect("not poisoned") += started.elapsed();
         match acquired {
-            Ok((request, store, Ok(conn))) => Ok(GatedConn { conn, _request: request, _store: store }),
-            Ok((_, _, Err(deadpool::managed::PoolError::Timeout(_)))) | Err(_) => Err(Unavailable::EXHAUSTED),
-            Ok((_, _, Err(_))) => Err(Unavailable::UNREACHABLE),
+            Ok((store, Ok(conn))) => Ok(GatedConn { conn, _request: request, _store: store }),
+            Ok((_, Err(deadpool::managed::PoolError::Timeout(_)))) | Err(_) => Err(Unavailable::EXHAUSTED),
+            Ok((_, Err(_))) => Err(Unavailable::UNREACHABLE),
         }
     }
 }

@@ -20,10 +20,13 @@ pub type DbConn = Object<AsyncPgConnection>;
 pub fn connect_pool(config: &DatabaseConfig) -> anyhow::Result<DbPool> {
     let mut manager_config = ManagerConfig::default();
     manager_config.recycling_method = RecyclingMethod::Fast;
+    // (a transaction left idle is ended at twice the statement timeout; the application name
+    // tells this process's connections apart in pg_stat_activity)
     let settings = format!(
-        "SET statement_timeout = {}; SET idle_in_transaction_session_timeout = {}",
+        "SET statement_timeout = {}; SET idle_in_transaction_session_timeout = {}; SET application_name = 'whale-crm:{}'",
         config.statement_timeout_secs.max(1) * 1000,
-        config.statement_timeout_secs.max(1) * 2000
+        config.statement_timeout_secs.max(1) * 2000,
+        std::process::id()
     );
     manager_config.custom_setup = Box::new(move |url| {
         let settings = settings.clone();

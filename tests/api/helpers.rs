@@ -64,18 +64,15 @@ impl TestApp {
     }
 
     pub async fn spawn_with(config: Config) -> Self {
-        let _ = tracing_subscriber::fmt().with_env_filter("warn,whale_crm=info").with_test_writer().try_init();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let whale_crm::server::App { router, pool, notifications } = whale_crm::server::prepare(&config).await.expect("server prepares");
-        // Workers run until the test's runtime ends (a job cut short is taken over when its
-        // lease runs out, by another test's workers).
-        let (stop, stopped) = tokio::sync::watch::channel(false);
-        std::mem::forget(stop);
-        whale_crm::server::start_workers(&config, &pool, config.jobs.workers, &notifications, &stopped).expect("workers start");
-        tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
+        let addr = start_server(&config).await;
         let (store, key) = new_store("test store", false).await;
         Self { addr, client: reqwest::Client::new(), store, key }
+    }
+
+    /// Another server instance over the same database, for this test's store and key.
+    pub async fn another_instance(&self, config: Config) -> Self {
+        let addr = start_server(&config).await;
+        Self { addr, client: reqwest::Client::new(), store: self.store, key: self.key.clone() }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -116,6 +113,21 @@ pub const CREATE: &str = "mutation($input: CustomerCreateInput!) {
                addresses { line1 city country phone isDefault } defaultAddress { country } }
   }
 }";
+
+/// Starts a server (with its workers) on a free port; returns its address.
+async fn start_server(config: &Config) -> SocketAddr {
+    let _ = tracing_subscriber::fmt().with_env_filter("warn,whale_crm=info").with_test_writer().try_init();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let whale_crm::server::App { router, pool, notifications } = whale_crm::server::prepare(config).await.expect("server prepares");
+    // Workers run until the test's runtime ends (a job cut short is taken over when its
+    // lease runs out, by another test's workers).
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    std::mem::forget(stop);
+    whale_crm::server::start_workers(config, &pool, config.jobs.workers, &notifications, &stopped).expect("workers start");
+    tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
+    addr
+}
 
 /// A new store with one key, straight through the data layer (as `whale-crm store create` does).
 pub async fn new_store(name: &str, read_only: bool) -> (StoreId, String) {
@@ -187,6 +199,20 @@ pub async fn ws_next_within(socket: &mut Socket, secs: u64) -> Option<Value> {
             }
             Ok(Message::Close(_)) | Err(_) => return None,
             Ok(_) => continue,
+        }
+    }
+}
+
+/// The close code the server sends within `secs` seconds, skipping other messages; `None` when
+/// the connection ends without one.
+pub async fn ws_close_code(socket: &mut Socket, secs: u64) -> Option<u16> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(secs), socket.next()).await.expect("the socket closes in time")? {
+            Ok(Message::Close(frame)) => return frame.map(|f| u16::from(f.code)),
+            Ok(_) => continue,
+            Err(_) => return None,
         }
     }
 }
