@@ -56,6 +56,8 @@ pub async fn prepare(config: &Config) -> anyhow::Result<App> {
         secret: config.secret.clone(),
         pool: pool.clone(),
         max_body_bytes: config.http.max_body_bytes,
+        // the request's own timeout, and then some
+        idempotency_lease: Duration::from_secs(config.http.query_timeout_secs + 30),
         metrics: http::metrics::HttpMetrics::default(),
         metrics_token: config.http.metrics_token.clone(),
     };

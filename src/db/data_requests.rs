@@ -5,7 +5,7 @@
 use super::jobs::{self, NewJob};
 use super::json_text::time;
 use super::webhooks::{self, Event};
-use super::{exports, metrics};
+use super::{exports, idempotency, metrics};
 use super::schema::{customers, data_requests, jobs as jobs_table};
 use crate::domain::data_request::{DataRequestKind, ExportFormat};
 use crate::domain::ids::{CustomerId, DataRequestId, StoreId};
@@ -217,9 +217,16 @@ pub async fn erase(conn: &mut AsyncPgConnection, store: StoreId, id: DataRequest
             .optional()?;
         let Some(request) = request.filter(|r| r.status != "COMPLETED") else { return Ok::<(), diesel::result::Error>(()) };
         let customer = CustomerId(request.customer_id);
+        let email: Option<String> = customers::table
+            .filter(customers::store_id.eq(store.0).and(customers::id.eq(customer.0)))
+            .select(customers::email)
+            .first(conn)
+            .await
+            .optional()?;
         let deleted = diesel::delete(customers::table.filter(customers::store_id.eq(store.0).and(customers::id.eq(customer.0))))
             .execute(conn)
             .await?;
+        idempotency::delete_for_customer(conn, store, customer, email.as_deref()).await?;
         diesel::update(data_requests::table.filter(data_requests::store_id.eq(store.0).and(data_requests::customer_id.eq(request.customer_id))))
             .set(data_requests::reason.eq(None::<String>))
             .execute(conn)

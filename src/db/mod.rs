@@ -11,6 +11,7 @@ pub mod enrichment;
 pub mod data_requests;
 pub mod exports;
 pub mod gate;
+pub mod idempotency;
 pub mod jobs;
 pub mod json_text;
 pub mod metrics;

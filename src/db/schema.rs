@@ -267,9 +267,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    idempotency_keys (store_id, key) {
+        store_id -> Uuid,
+        key -> Text,
+        request_hash -> Bytea,
+        state -> Text,
+        locked_until -> Nullable<Timestamptz>,
+        status -> Nullable<Int2>,
+        content_type -> Nullable<Text>,
+        response -> Nullable<Text>,
+        customer_ids -> Array<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(api_keys -> stores (store_id));
 diesel::allow_tables_to_appear_in_same_query!(
     stores,
+    idempotency_keys,
     api_keys,
     customers,
     customer_addresses,

@@ -68,11 +68,14 @@ pub struct Executed {
     pub refusal: Option<Refusal>,
     /// SQL statements the operation ran.
     pub statements: u64,
+    /// What the request asked to run, once known (a request refused before it was parsed has
+    /// none).
+    pub operation: Option<OperationType>,
 }
 
 impl Executed {
     fn refused(errors: Vec<ServerError>, refusal: Option<Refusal>) -> Self {
-        Self { response: Response::from_errors(errors), refusal, statements: 0 }
+        Self { response: Response::from_errors(errors), refusal, statements: 0, operation: None }
     }
 }
 
@@ -115,10 +118,10 @@ impl Api {
         let counter = Arc::new(AtomicU64::new(0));
         let execution = statements::counted(counter.clone(), batches.drive(self.0.schema.execute(request)));
         let mut executed = match tokio::time::timeout(self.0.timeout, execution).await {
-            Ok(response) => Executed { response, refusal: None, statements: 0 },
+            Ok(response) => Executed { response, refusal: None, statements: 0, operation: Some(admitted.operation.ty) },
             Err(_) => {
                 let message = format!("the request took longer than {} s", self.0.timeout.as_secs());
-                Executed::refused(vec![coded(message, code::QUERY_TOO_COMPLEX)], Some(Refusal::TimedOut))
+                Executed { operation: Some(admitted.operation.ty), ..Executed::refused(vec![coded(message, code::QUERY_TOO_COMPLEX)], Some(Refusal::TimedOut)) }
             }
         };
         executed.statements = counter.load(Ordering::Relaxed);
@@ -150,7 +153,8 @@ impl Api {
                 .data(admitted.lease.clone())
                 .data(caller.clone());
             let events = api.0.schema.execute_stream(request);
-            events.map(move |response| api.finish(Executed { response, refusal: None, statements: 0 }, &caller).response).boxed()
+            let operation = Some(OperationType::Subscription);
+            events.map(move |response| api.finish(Executed { response, refusal: None, statements: 0, operation }, &caller).response).boxed()
         })
         .flatten()
         .boxed()

@@ -2,15 +2,19 @@
 //! queries only (405 for mutations); `application/graphql-response+json` when accepted, with 4xx
 //! statuses for request errors; `application/json` (always 200) otherwise; GraphiQL for browsers.
 //! Whatever the media type, a rate-limited request is 429 and a database outage 503, both with
-//! `Retry-After`. The key is checked before anything of the request is parsed but its JSON.
+//! `Retry-After`. The key is checked before anything of the request is parsed but its JSON. A
+//! POST may carry an `Idempotency-Key` (`idempotency`).
 
 use super::AppState;
 use super::auth::bearer;
+use super::idempotency;
+use crate::db::idempotency::{Claim, Recorded};
 use crate::graphql::context::{RequestContext, Transport};
 use crate::graphql::errors::{code, request_level};
 use crate::graphql::policy::{Executed, Refusal, UNAVAILABLE_RETRY_AFTER_SECS};
 use crate::error::AppError;
 use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::types::OperationType;
 use axum::body::{Body, to_bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
@@ -47,7 +51,7 @@ pub async fn get_graphql(State(state): State<AppState>, headers: HeaderMap, uri:
     };
     let mut request = async_graphql::Request::new(get.query).variables(variables);
     request.operation_name = get.operation_name;
-    execute(state, headers, request, Transport::HttpGet).await
+    execute(state, headers, request, Transport::HttpGet, None).await
 }
 
 /// `POST /graphql` with a JSON body `{query, operationName, variables}`.
@@ -68,7 +72,7 @@ pub async fn post_graphql(State(state): State<AppState>, headers: HeaderMap, bod
             return request_error(StatusCode::BAD_REQUEST, message, code::BAD_USER_INPUT);
         }
     };
-    execute(state, headers, request, Transport::HttpPost).await
+    execute(state, headers, request, Transport::HttpPost, Some(&bytes)).await
 }
 
 /// `application/json`, or a `+json` type (`application/graphql+json`), with any parameters.
@@ -77,7 +81,8 @@ fn is_json(content_type: &str) -> bool {
     media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
 }
 
-async fn execute(state: AppState, headers: HeaderMap, request: async_graphql::Request, transport: Transport) -> Response {
+/// Runs a request; `body` is the POST body, for `Idempotency-Key`.
+async fn execute(state: AppState, headers: HeaderMap, request: async_graphql::Request, transport: Transport, body: Option<&[u8]>) -> Response {
     let request_id = uuid::Uuid::new_v4().simple().to_string();
     let span = tracing::info_span!("graphql", request_id = %request_id, store = tracing::field::Empty);
     async move {
@@ -87,15 +92,49 @@ async fn execute(state: AppState, headers: HeaderMap, request: async_graphql::Re
             Err(err) => return unauthenticated(err, &request_id),
         };
         tracing::Span::current().record("store", tracing::field::display(grant.store_id));
+        let claimed = match (body, idempotency::key_of(&headers)) {
+            (_, Err(message)) => return with_request_id(request_error(StatusCode::BAD_REQUEST, &message, code::BAD_USER_INPUT), &request_id),
+            (Some(body), Ok(Some(key))) => match idempotency::claim(&state.pool, grant.store_id, key, body, state.idempotency_lease).await {
+                Ok(Ok(claimed)) => Some(claimed),
+                Ok(Err(answer)) => return with_request_id(unclaimed(answer), &request_id),
+                Err(err) => return unauthenticated(err, &request_id),
+            },
+            _ => None,
+        };
         let mut executed = state.api.execute(RequestContext { grant, request_id: request_id.clone(), transport }, request).await;
         tracing::debug!(sql_statements = executed.statements, "executed");
         if wants_debug(&headers, "sql") {
             executed.response.extensions.insert("sqlStatements".into(), async_graphql::Value::from(executed.statements));
         }
-        respond(&headers, executed, &request_id)
+        let ran = executed.operation == Some(OperationType::Mutation)
+            && !matches!(executed.refusal, Some(Refusal::RateLimited { .. } | Refusal::Unavailable));
+        let rendered = render(&headers, executed);
+        match (claimed, body) {
+            (Some(claimed), Some(body)) if ran => claimed.record(&rendered.recorded(), body).await,
+            (Some(claimed), _) => claimed.release().await,
+            _ => {}
+        }
+        rendered.into_response(&request_id)
     }
     .instrument(span)
     .await
+}
+
+/// The answer to a request whose idempotency key was not its to claim.
+fn unclaimed(answer: Claim) -> Response {
+    let conflict = |message: &str| request_error(StatusCode::CONFLICT, message, code::CONFLICT);
+    match answer {
+        Claim::Replay(recorded) => {
+            let mut response = (StatusCode::from_u16(recorded.status).unwrap_or(StatusCode::OK), recorded.body).into_response();
+            if let Ok(content_type) = HeaderValue::from_str(&recorded.content_type) {
+                response.headers_mut().insert(header::CONTENT_TYPE, content_type);
+            }
+            response.headers_mut().insert(idempotency::REPLAYED, HeaderValue::from_static("true"));
+            response
+        }
+        Claim::Mismatch => conflict("this Idempotency-Key was used with another request body in the last 24 hours: use a new key for a new request"),
+        Claim::InFlight | Claim::Claimed => conflict("a request with this Idempotency-Key is still running: retry once it has answered"),
+    }
 }
 
 /// A request whose key did not authenticate: 401, or 503 when the keys could not be read.
@@ -131,9 +170,35 @@ struct ResponseBody<'a> {
     extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
 }
 
+/// A response ready to send (and to keep, for an idempotent replay).
+struct Rendered {
+    status: StatusCode,
+    content_type: &'static str,
+    body: Vec<u8>,
+    retry_after: Option<u64>,
+    allow_post: bool,
+}
+
+impl Rendered {
+    fn recorded(&self) -> Recorded {
+        Recorded { status: self.status.as_u16(), content_type: self.content_type.to_owned(), body: String::from_utf8_lossy(&self.body).into_owned() }
+    }
+
+    fn into_response(self, request_id: &str) -> Response {
+        let mut out = (self.status, [(header::CONTENT_TYPE, HeaderValue::from_static(self.content_type))], self.body).into_response();
+        if let Some(secs) = self.retry_after {
+            out.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if self.allow_post {
+            out.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        }
+        with_request_id(out, request_id)
+    }
+}
+
 /// Writes a GraphQL response; with `application/graphql-response+json` a request error is a 4xx;
 /// a refusal has its own status whatever the media type.
-fn respond(headers: &HeaderMap, executed: Executed, request_id: &str) -> Response {
+fn render(headers: &HeaderMap, executed: Executed) -> Rendered {
     let response = &executed.response;
     let request_failed =
         response.data == async_graphql::Value::Null && !response.errors.is_empty() && response.errors.iter().all(|e| e.path.is_empty());
@@ -161,15 +226,8 @@ fn respond(headers: &HeaderMap, executed: Executed, request_id: &str) -> Respons
         Some(Refusal::TimedOut) => status = StatusCode::SERVICE_UNAVAILABLE,
     }
     let content_type = if graphql_response { GRAPHQL_RESPONSE_JSON } else { "application/json" };
-    let bytes = serde_json::to_vec(&body).unwrap_or_else(|_| br#"{"errors":[{"message":"unserialisable response"}]}"#.to_vec());
-    let mut out = (status, [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], bytes).into_response();
-    if let Some(secs) = retry_after {
-        out.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
-    }
-    if executed.refusal == Some(Refusal::MethodNotAllowed) {
-        out.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
-    }
-    with_request_id(out, request_id)
+    let body = serde_json::to_vec(&body).unwrap_or_else(|_| br#"{"errors":[{"message":"unserialisable response"}]}"#.to_vec());
+    Rendered { status, content_type, body, retry_after, allow_post: executed.refusal == Some(Refusal::MethodNotAllowed) }
 }
 
 fn with_request_id(mut response: Response, request_id: &str) -> Response {

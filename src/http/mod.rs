@@ -6,6 +6,7 @@ pub mod auth;
 mod downloads;
 mod graphql;
 mod health;
+pub mod idempotency;
 pub mod metrics;
 pub mod ws;
 
@@ -29,6 +30,8 @@ pub struct AppState {
     /// What WebSocket sessions share.
     pub sessions: ws::session::Shared,
     pub max_body_bytes: usize,
+    /// How long an idempotency key stays claimed by a request that never answers.
+    pub idempotency_lease: Duration,
     pub secret: ServerSecret,
     pub metrics: metrics::HttpMetrics,
     /// Required of `/metrics` scrapers when set.

@@ -36,6 +36,7 @@ pub async fn pass(pool: DbPool) -> anyhow::Result<()> {
     let mut conn = pool.get().await?;
     jobs::prune(&mut conn, 7).await?;
     webhooks::prune(&mut conn, webhooks::LOG_RETENTION_DAYS).await?;
+    crate::db::idempotency::prune(&mut conn).await?;
     for store in enrichment::stores_with_stale_behaviour(&mut conn).await? {
         enrichment::queue_behaviour(&mut conn, StoreId(store)).await?;
     }

@@ -154,3 +154,34 @@ async fn metrics_can_require_a_token() {
     let allowed = app.client.get(app.url("/metrics")).bearer_auth("scrape-me").send().await.unwrap();
     assert_eq!(allowed.status(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn get_honours_operation_name() {
+    let app = TestApp::spawn().await;
+    let document = "query Count { customers { totalCount } } query Typename { __typename } mutation Make { createCustomer(input: {email: \"op@example.com\"}) { created } }";
+    let get = |name: &'static str| app.client.get(app.url("/graphql")).bearer_auth(&app.key).query(&[("query", document), ("operationName", name)]).send();
+    let typename: Value = get("Typename").await.unwrap().json().await.unwrap();
+    assert_eq!(typename["data"], json!({ "__typename": "QueryRoot" }), "{typename}");
+    let count: Value = get("Count").await.unwrap().json().await.unwrap();
+    assert_eq!(count["data"]["customers"]["totalCount"], 0, "{count}");
+    // naming the mutation is a mutation over GET: 405
+    assert_eq!(get("Make").await.unwrap().status(), 405);
+    let unknown: Value = get("Nope").await.unwrap().json().await.unwrap();
+    assert_eq!(error_code(&unknown), "BAD_USER_INPUT");
+    let ambiguous: Value = app.client.get(app.url("/graphql")).bearer_auth(&app.key).query(&[("query", document)]).send().await.unwrap().json().await.unwrap();
+    assert!(ambiguous["errors"][0]["message"].as_str().unwrap().contains("operationName"), "{ambiguous}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_json_media_types_are_accepted() {
+    let app = TestApp::spawn().await;
+    let send = |content_type: &'static str| {
+        app.client.post(app.url("/graphql")).bearer_auth(&app.key).header("Content-Type", content_type).body(r#"{"query": "{ __typename }"}"#).send()
+    };
+    for refused in ["application/jsonp", "application/json-seq", "text/json", "application/x-www-form-urlencoded"] {
+        assert_eq!(send(refused).await.unwrap().status(), 415, "{refused}");
+    }
+    for accepted in ["application/json", "application/json; charset=utf-8", "application/graphql+json"] {
+        assert_eq!(send(accepted).await.unwrap().status(), 200, "{accepted}");
+    }
+}

@@ -13,6 +13,7 @@ mod faults;
 mod data_requests;
 mod helpers;
 mod http;
+mod idempotency;
 mod isolation;
 mod jobs;
 mod leaf;
