@@ -4,6 +4,7 @@
 //! the request timeout and the message size limit as over HTTP.
 
 use crate::helpers::*;
+use diesel_async::SimpleAsyncConnection;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -112,17 +113,22 @@ async fn operations_per_connection_and_subscriptions_per_store_are_capped() {
 async fn the_request_timeout_and_the_size_limit_hold_on_the_socket_too() {
     let mut config = test_config();
     config.http.query_timeout_secs = 1;
-    // no workers: a refit waits for a job nobody runs
-    config.jobs.workers = 0;
     let app = TestApp::spawn_with(config).await;
+    // an update that waits for a row another transaction holds
+    let id = app.create_customer(json!({ "email": unique_email("held") })).await;
+    let uuid = whale_crm::domain::ids::CustomerId::parse(&id).unwrap().0;
+    let mut holder = connection().await;
+    holder.batch_execute(&format!("BEGIN; SELECT 1 FROM customers WHERE id = '{uuid}' FOR UPDATE")).await.unwrap();
+    let update = json!({ "query": "mutation($id: ID!) { updateCustomer(id: $id, input: { firstName: \"Late\" }) { customer { firstName } } }", "variables": { "id": id } });
     let mut socket = ws_session(app.addr, "graphql-transport-ws", &app.key).await;
     let started = Instant::now();
-    ws_send(&mut socket, json!({ "id": "1", "type": "subscribe", "payload": { "query": "mutation { refitMetricsModel { method } }" } })).await;
+    ws_send(&mut socket, json!({ "id": "1", "type": "subscribe", "payload": update })).await;
     let answer = next_json(&mut socket).await.expect("an answer");
     assert_eq!(answer["payload"]["errors"][0]["message"], "the request took longer than 1 s", "{answer}");
     assert!(started.elapsed() < Duration::from_secs(5));
-    let response = app.client.post(app.url("/graphql")).bearer_auth(&app.key).json(&json!({ "query": "mutation { refitMetricsModel { method } }" })).send().await.unwrap();
+    let response = app.client.post(app.url("/graphql")).bearer_auth(&app.key).json(&update).send().await.unwrap();
     assert_eq!(response.status(), 503);
+    holder.batch_execute("ROLLBACK").await.unwrap();
     // a message larger than the body limit (256 KiB in tests) closes the socket
     let huge = "x".repeat(300 * 1024);
     ws_send(&mut socket, json!({ "id": "2", "type": "subscribe", "payload": { "query": "{ customers { totalCount } }", "variables": { "pad": huge } } })).await;

@@ -106,3 +106,22 @@ fn actual_cost_counts_the_items_returned() {
     assert_eq!(requested, 2 + 50 * (1 + 2 + 10));
     assert_eq!(model.actual(&document, &operation.node, &Variables::default(), &data), 2 + (1 + 2 + 2) + (1 + 2));
 }
+
+#[test]
+fn the_readmes_worked_example_costs_what_it_says() {
+    let query = "{ customers(first: 25, search: \"john@\") { totalCount nodes { id email addresses { city } activity(first: 10) { nodes { title } } } } }";
+    assert_eq!(cost(query), 839);
+    assert_eq!(cost(&query.replace("first: 25", "first: 50")), 1664);
+    let document = parse_query(query).unwrap();
+    let DocumentOperations::Single(operation) = &document.operations else { unreachable!() };
+    let customer = serde_json::json!({ "id": "c", "email": "e", "addresses": [{ "city": "x" }],
+        "activity": { "nodes": [{ "title": "a" }, { "title": "b" }, { "title": "c" }] } });
+    let data = Value::from_json(serde_json::json!({ "customers": { "totalCount": 25, "nodes": vec![customer; 25] } })).unwrap();
+    assert_eq!(model().actual(&document, &operation.node, &Variables::default(), &data), 189);
+}
+
+#[test]
+fn the_standard_introspection_query_is_thirteen_deep() {
+    let found = tally(include_str!("../../../tests/fixtures/introspection.graphql"), serde_json::json!({}));
+    assert_eq!((found.cost, found.depth, found.introspection_depth), (100, 0, 13));
+}
