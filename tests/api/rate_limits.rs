@@ -57,6 +57,11 @@ async fn a_key_is_throttled_when_its_bucket_runs_dry() {
     while create(&app).await.status() == 429 {
         assert!(std::time::Instant::now() < deadline, "the new limit never applied");
     }
+    // the bucket refills at the new rate from the level it had
+    while available(&app.gql("{ __typename }", json!({})).await) < 100.0 {
+        assert!(std::time::Instant::now() < deadline, "the bucket never refilled");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     assert_eq!(customers(&app).await, 9);
 }
 
