@@ -168,7 +168,19 @@ async fn a_backlog_of_one_store_does_not_delay_another_stores_deliveries() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_erasure_is_taken_before_older_webhook_deliveries() {
-    let app = TestApp::spawn().await;
+    erasure_before_older_deliveries(TestApp::spawn().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_one_worker_an_erasure_waits_only_for_the_running_delivery() {
+    let mut config = test_config();
+    config.jobs.workers = 1;
+    erasure_before_older_deliveries(TestApp::spawn_with(config).await).await;
+}
+
+/// An erasure requested after six deliveries to a slow receiver completes before most of them
+/// (with one worker, once the delivery being sent is done).
+async fn erasure_before_older_deliveries(app: TestApp) {
     let erased = app.create_customer(json!({ "email": unique_email("erased") })).await;
     // older work: deliveries to a slow receiver, queued before the erasure
     let _receiver = flood(&app, 6, 0).await;
