@@ -27,6 +27,7 @@
 //! | `WHALE_METRICS_INTERVAL_SECS` | how often RFM breakpoints refresh and due refits are queued; 0 = never | `300` |
 //! | `WHALE_WORKERS` | job workers inside `serve` (`whale-crm worker` runs them alone); 0 = none | `2` |
 //! | `WHALE_JOBS_POLL_MS` | how often idle workers look for due jobs besides being woken by NOTIFY | `2000` |
+//! | `WHALE_JOBS_PER_STORE` | jobs of one store and lane running at once, over all instances (a slow webhook receiver holds at most this many workers) | half of `WHALE_WORKERS`, at least 1 |
 //! | `WHALE_JOB_LEASE_SECS` | how long a claimed job stays a worker's without a heartbeat | `30` |
 //! | `WHALE_METRICS_TOKEN` | a bearer token `/metrics` scrapers must send | none (open) |
 //! | `WHALE_PUBLIC_URL` | the base URL clients reach the server at (download links point there) | `http://` + the bind address |
@@ -112,6 +113,8 @@ pub struct JobsConfig {
     pub poll_ms: u64,
     /// A claimed job's lease, renewed by its worker every third of it.
     pub lease_secs: u64,
+    /// Jobs of one store and lane that may run at once, over all instances.
+    pub per_store: usize,
 }
 
 /// Webhook deliveries.
@@ -239,11 +242,13 @@ impl LimitsConfig {
 
 impl JobsConfig {
     pub fn from_environment() -> anyhow::Result<Self> {
+        let workers = var_or("WHALE_WORKERS", 2)?;
         Ok(Self {
             metrics_interval_secs: var_or("WHALE_METRICS_INTERVAL_SECS", 300)?,
-            workers: var_or("WHALE_WORKERS", 2)?,
+            workers,
             poll_ms: var_or("WHALE_JOBS_POLL_MS", 2000)?.max(10),
             lease_secs: var_or("WHALE_JOB_LEASE_SECS", 30)?.max(1),
+            per_store: var_or("WHALE_JOBS_PER_STORE", (workers / 2).max(1))?.max(1),
         })
     }
 }

@@ -85,7 +85,7 @@ pub struct NewDataRequest {
 
 /// What a job of `kind` for one request does.
 pub fn job_for(store: StoreId, request: DataRequestId, job_kind: &'static str, max_attempts: i32) -> NewJob {
-    NewJob { store, kind: job_kind, payload: serde_json::json!({ "request": request.to_string() }), dedupe_key: None, max_attempts, run_at: None }
+    NewJob { store, kind: job_kind, lane: super::jobs::lanes::DATA_REQUESTS, payload: serde_json::json!({ "request": request.to_string() }), dedupe_key: None, max_attempts, run_at: None }
 }
 
 const OPEN: [&str; 2] = ["PENDING", "PROCESSING"];

@@ -184,7 +184,7 @@ pub async fn queue_behaviour(conn: &mut AsyncPgConnection, store: StoreId) -> Qu
 
 /// Queues the store's behaviour job to run at `at` (now when `None`).
 pub async fn queue_behaviour_at(conn: &mut AsyncPgConnection, store: StoreId, at: Option<DateTime<Utc>>) -> QueryResult<()> {
-    let job = NewJob { store, kind: BEHAVIOUR_JOB, payload: serde_json::json!({}), dedupe_key: Some("behaviour".into()), max_attempts: 5, run_at: at };
+    let job = NewJob { store, kind: BEHAVIOUR_JOB, lane: super::jobs::lanes::MAINTENANCE, payload: serde_json::json!({}), dedupe_key: Some("behaviour".into()), max_attempts: 5, run_at: at };
     jobs::enqueue(conn, &job).await?;
     Ok(())
 }

@@ -1,22 +1,36 @@
-//! The jobs table: enqueue (deduplicated, announced with NOTIFY on commit), claim under a lease
-//! with `FOR UPDATE SKIP LOCKED`, renew the lease, and finish — every finishing write fenced by
-//! the claiming worker's id, so a worker that lost its lease cannot overwrite another's outcome.
+//! The jobs table: enqueue (deduplicated, announced with NOTIFY on commit, in a lane), renew
+//! the lease of a claimed job (claims are `job_claims`'), and finish — every finishing write
+//! fenced by the claiming worker's id, so a worker that lost its lease cannot overwrite another's
+//! outcome.
 
 use super::prepared::Prepared;
 use crate::domain::ids::{JobId, StoreId};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Double, Int4, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Double, Int4, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 /// The channel workers LISTEN on; the payload is the job's kind.
 pub const CHANNEL: &str = "whale_jobs";
+
+/// Lanes: kinds of work claimed apart, so that one never waits behind the other's queue
+/// (`jobs::JobKind::lane` says which kind goes where; workers serve them in this order).
+pub mod lanes {
+    /// Erasures and exports (a legal deadline) and export expiry.
+    pub const DATA_REQUESTS: &str = "data_requests";
+    /// Metrics refits and behaviour enrichment.
+    pub const MAINTENANCE: &str = "maintenance";
+    /// Webhook deliveries, which may wait seconds on a receiver.
+    pub const WEBHOOKS: &str = "webhooks";
+}
 
 /// A job to enqueue.
 #[derive(Debug, Clone)]
 pub struct NewJob {
     pub store: StoreId,
     pub kind: &'static str,
+    /// The lane it is claimed in (one of [`lanes`]; tests of the raw queue use lanes of their own).
+    pub lane: &'static str,
     pub payload: serde_json::Value,
     /// At most one queued job per store, kind and key: enqueuing another returns the queued one.
     pub dedupe_key: Option<String>,
@@ -47,18 +61,25 @@ pub struct JobStatus {
 }
 
 /// Enqueues `job` (in the caller's transaction, if any: the job exists, and workers hear of it,
-/// only if that transaction commits). Returns the new job's id, or the already queued one's.
+/// only if that transaction commits), giving its store a turn in its lane if it has none yet.
+/// Returns the new job's id, or the already queued one's.
 pub async fn enqueue(conn: &mut AsyncPgConnection, job: &NewJob) -> QueryResult<JobId> {
     // A concurrent enqueue of the same key may commit between our insert and our look-up, or a
     // worker may claim the queued job in between: a few rounds settle it.
     for _ in 0..3 {
         let inserted: Option<uuid::Uuid> = Prepared::<SqlUuid>::default()
-            .sql("INSERT INTO jobs (id, store_id, kind, payload, dedupe_key, max_attempts, run_at) VALUES (")
+            .sql("WITH turn AS (INSERT INTO job_turns (lane, store_id) VALUES (")
+            .bind::<Text, _>(job.lane)
+            .sql(", ")
+            .bind::<SqlUuid, _>(job.store.0)
+            .sql(") ON CONFLICT DO NOTHING) INSERT INTO jobs (id, store_id, kind, lane, payload, dedupe_key, max_attempts, run_at) VALUES (")
             .bind::<SqlUuid, _>(JobId::generate().0)
             .sql(", ")
             .bind::<SqlUuid, _>(job.store.0)
             .sql(", ")
             .bind::<Text, _>(job.kind)
+            .sql(", ")
+            .bind::<Text, _>(job.lane)
             .sql(", ")
             .bind::<Jsonb, _>(job.payload.clone())
             .sql(", ")
@@ -93,32 +114,6 @@ pub async fn enqueue(conn: &mut AsyncPgConnection, job: &NewJob) -> QueryResult<
         }
     }
     Err(diesel::result::Error::QueryBuilderError("could not enqueue a deduplicated job".into()))
-}
-
-/// Claims up to `limit` due jobs of `kinds` for `worker` — queued ones whose time has come, and
-/// running ones whose lease ran out — leasing each for `lease_secs`. (A worker names the kinds it
-/// can run, so during a rolling upgrade an older worker leaves a newer kind to newer workers.)
-pub async fn claim(conn: &mut AsyncPgConnection, worker: &str, kinds: &[&str], lease_secs: f64, limit: i32) -> QueryResult<Vec<ClaimedJob>> {
-    let kinds: Vec<String> = kinds.iter().map(|k| (*k).to_owned()).collect();
-    Prepared::<(SqlUuid, SqlUuid, Text, Jsonb, Int4, Int4)>::default()
-        .sql("UPDATE jobs j SET state = 'running', attempts = j.attempts + 1, locked_by = ")
-        .bind::<Text, _>(worker.to_owned())
-        .sql(", locked_until = now() + make_interval(secs => ")
-        .bind::<Double, _>(lease_secs)
-        .sql(
-            ") FROM (SELECT id FROM jobs \
-               WHERE ((state = 'queued' AND run_at <= now()) OR (state = 'running' AND locked_until < now())) \
-                 AND kind = ANY(",
-        )
-        .bind::<Array<Text>, _>(kinds)
-        .sql(") ORDER BY run_at, id LIMIT ")
-        .bind::<Int4, _>(limit)
-        .sql(
-            " FOR UPDATE SKIP LOCKED) due WHERE j.id = due.id \
-             RETURNING j.id, j.store_id, j.kind, j.payload, j.attempts, j.max_attempts",
-        )
-        .load(conn)
-        .await
 }
 
 /// Runs an `UPDATE jobs SET ...` (given without its WHERE) on one job only while `worker`

@@ -12,6 +12,7 @@ pub mod data_requests;
 pub mod exports;
 pub mod gate;
 pub mod idempotency;
+pub mod job_claims;
 pub mod jobs;
 pub mod json_text;
 pub mod metrics;

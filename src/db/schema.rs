@@ -174,6 +174,15 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamptz,
         finished_at -> Nullable<Timestamptz>,
+        lane -> Text,
+    }
+}
+
+diesel::table! {
+    job_turns (lane, store_id) {
+        lane -> Text,
+        store_id -> Uuid,
+        served_at -> Timestamptz,
     }
 }
 
@@ -296,6 +305,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     segments,
     segment_members,
     jobs,
+    job_turns,
     data_requests,
     data_exports,
     webhook_endpoints,

@@ -135,6 +135,7 @@ pub async fn emit(conn: &mut AsyncPgConnection, store: StoreId, event: &Event) -
         let job = NewJob {
             store,
             kind: DELIVER_JOB,
+            lane: jobs::lanes::WEBHOOKS,
             payload: serde_json::json!({ "delivery": delivery.to_string() }),
             dedupe_key: None,
             max_attempts: DELIVER_ATTEMPTS,

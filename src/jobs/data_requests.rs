@@ -33,6 +33,7 @@ pub async fn export(conn: &mut AsyncPgConnection, store: StoreId, id: DataReques
     let expire = NewJob {
         store,
         kind: JobKind::DataExportExpire.as_str(),
+        lane: JobKind::DataExportExpire.lane(),
         payload: serde_json::json!({ "request": id.to_string() }),
         dedupe_key: Some(id.to_string()),
         max_attempts: JobKind::DataExportExpire.max_attempts(),

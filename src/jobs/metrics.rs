@@ -59,6 +59,7 @@ pub async fn enqueue_refit(conn: &mut AsyncPgConnection, store: StoreId) -> dies
     let job = NewJob {
         store,
         kind: kind.as_str(),
+        lane: kind.lane(),
         payload: serde_json::json!({}),
         dedupe_key: Some("refit".into()),
         max_attempts: kind.max_attempts(),

@@ -2,6 +2,9 @@
 //! of the write that causes them, claimed by any worker of any process with `FOR UPDATE SKIP
 //! LOCKED` under a renewed lease, retried with exponential backoff, and taken over when their
 //! worker dies. Workers run inside `serve` (`WHALE_WORKERS`) and alone as `whale-crm worker`.
+//! Work is fair: each kind belongs to a lane ([`JobKind::lane`]), lanes are served in the order
+//! of [`LANES`] with a worker kept free of the later ones (`worker`), and within a lane stores
+//! take turns under a limit of running jobs per store (`db::job_claims`).
 //! Every job is idempotent: running one twice (a worker that died after the work but before
 //! recording it) changes nothing the first run did not.
 
@@ -13,7 +16,7 @@ pub mod worker;
 use crate::db::gate::Lease;
 use crate::db::{self, DbPool};
 use crate::error::AppError;
-use crate::db::jobs::{self, ClaimedJob};
+use crate::db::jobs::{self, ClaimedJob, lanes};
 use crate::domain::data_request::DownloadLinks;
 use crate::domain::ids::{DataRequestId, JobId, StoreId, WebhookDeliveryId};
 use rand::Rng;
@@ -45,6 +48,10 @@ pub struct JobContext {
     pub webhooks: webhooks::Sender,
 }
 
+/// The lanes, in the order workers serve them: data requests (erasures have a legal deadline)
+/// before maintenance, both before webhook deliveries, which may each wait seconds on a receiver.
+pub const LANES: [&str; 3] = [lanes::DATA_REQUESTS, lanes::MAINTENANCE, lanes::WEBHOOKS];
+
 impl JobKind {
     /// Every kind.
     pub const ALL: [JobKind; 6] = [
@@ -66,6 +73,20 @@ impl JobKind {
             Self::WebhookDeliver => db::webhooks::DELIVER_JOB,
             Self::EnrichmentBehaviour => db::enrichment::BEHAVIOUR_JOB,
         }
+    }
+
+    /// The lane its jobs are claimed in.
+    pub fn lane(self) -> &'static str {
+        match self {
+            Self::DataRequestErasure | Self::DataRequestExport | Self::DataExportExpire => lanes::DATA_REQUESTS,
+            Self::MetricsRefit | Self::EnrichmentBehaviour => lanes::MAINTENANCE,
+            Self::WebhookDeliver => lanes::WEBHOOKS,
+        }
+    }
+
+    /// The kinds claimed in `lane`.
+    pub fn in_lane(lane: &str) -> Vec<&'static str> {
+        Self::ALL.into_iter().filter(|k| k.lane() == lane).map(Self::as_str).collect()
     }
 
     /// The kind stored as `name`.
@@ -188,6 +209,13 @@ mod tests {
             assert_eq!(JobKind::parse(kind.as_str()), Some(kind));
         }
         assert_eq!(JobKind::parse("nope"), None);
+    }
+
+    #[test]
+    fn data_requests_are_served_first_and_webhooks_last() {
+        assert_eq!(JobKind::in_lane(LANES[0]), ["data_request.erasure", "data_request.export", "data_export.expire"]);
+        assert_eq!(JobKind::in_lane(LANES[2]), ["webhook.deliver"]);
+        assert!(JobKind::ALL.iter().all(|k| LANES.contains(&k.lane())), "every kind is served");
     }
 
     #[test]

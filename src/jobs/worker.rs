@@ -1,13 +1,23 @@
 //! A worker: claims one due job at a time, keeps its lease while the job runs, and records the
 //! outcome — done, queued again after a backoff, or failed for good.
+//!
+//! Lanes are served in order ([`super::LANES`]): a worker looks at data requests first, then
+//! maintenance, then webhook deliveries. Every lane but the first may occupy at most all workers
+//! of the process but one, so with two or more workers one is always free to take an erasure or
+//! an export at once, however many slow deliveries are running; with one worker the lanes are
+//! served in turn, each data request taken as soon as the job running finishes. (A reserved
+//! worker rather than a priority alone, because a priority does not help once every worker sits
+//! in a 10 s webhook call.)
 
-use super::{JobContext, JobKind, run};
+use super::{JobContext, JobKind, LANES, run};
 use crate::config::Config;
+use crate::db::job_claims::{self, Claim};
 use crate::db::jobs::{self, ClaimedJob};
 use crate::domain::ids::JobId;
 use chrono::Utc;
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinHandle;
 
 /// How the workers of a process run.
@@ -17,6 +27,8 @@ pub struct Settings {
     pub lease: Duration,
     /// The wait before a failed webhook delivery's first retry.
     pub webhook_first_retry: Duration,
+    /// Jobs of one store and lane running at once, over all instances.
+    pub per_store: i32,
 }
 
 impl From<&Config> for Settings {
@@ -25,6 +37,7 @@ impl From<&Config> for Settings {
             poll: Duration::from_millis(config.jobs.poll_ms),
             lease: Duration::from_secs(config.jobs.lease_secs),
             webhook_first_retry: Duration::from_secs(config.webhooks.first_retry_secs),
+            per_store: i32::try_from(config.jobs.per_store).unwrap_or(i32::MAX),
         }
     }
 }
@@ -33,12 +46,38 @@ impl From<&Config> for Settings {
 /// end after their current job.
 pub fn spawn(context: &JobContext, count: usize, settings: &Settings, wakeups: &watch::Receiver<u64>, stop: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
     let process = uuid::Uuid::new_v4().simple().to_string();
+    let lanes = Lane::all(count);
     (0..count)
         .map(|n| {
-            let worker = Worker { id: format!("{}-{}-{n}", std::process::id(), &process[..8]), context: context.clone(), settings: settings.clone() };
+            let worker =
+                Worker { id: format!("{}-{}-{n}", std::process::id(), &process[..8]), context: context.clone(), settings: settings.clone(), lanes: lanes.clone() };
             tokio::spawn(worker.work(wakeups.clone(), stop.clone()))
         })
         .collect()
+}
+
+/// A lane as this process's workers serve it.
+#[derive(Clone)]
+struct Lane {
+    name: &'static str,
+    kinds: Arc<[&'static str]>,
+    /// Workers of this process that may be in the lane at once (none: all of them).
+    room: Option<Arc<Semaphore>>,
+}
+
+impl Lane {
+    /// Every lane, in the order served, for `workers` workers.
+    fn all(workers: usize) -> Vec<Lane> {
+        LANES
+            .iter()
+            .enumerate()
+            .map(|(n, &name)| Lane {
+                name,
+                kinds: JobKind::in_lane(name).into(),
+                room: (n > 0).then(|| Arc::new(Semaphore::new(workers.saturating_sub(1).max(1)))),
+            })
+            .collect()
+    }
 }
 
 struct Worker {
@@ -46,6 +85,7 @@ struct Worker {
     id: String,
     context: JobContext,
     settings: Settings,
+    lanes: Vec<Lane>,
 }
 
 impl Worker {
@@ -54,7 +94,10 @@ impl Worker {
         while !*stop.borrow() {
             wakeups.borrow_and_update();
             match self.claim().await {
-                Ok(Some(job)) => self.run(job).await,
+                Ok(Some((job, room))) => {
+                    self.run(job).await;
+                    drop(room);
+                }
                 Ok(None) => {
                     tokio::select! {
                         _ = wakeups.changed() => {}
@@ -70,10 +113,24 @@ impl Worker {
         }
     }
 
-    async fn claim(&self) -> anyhow::Result<Option<ClaimedJob>> {
+    /// The next job of the first lane that has one and room for this worker, with that room
+    /// (held while the job runs).
+    async fn claim(&self) -> anyhow::Result<Option<(ClaimedJob, Option<OwnedSemaphorePermit>)>> {
         let mut conn = self.context.pool.get().await?;
-        let kinds = JobKind::ALL.map(JobKind::as_str);
-        Ok(jobs::claim(&mut conn, &self.id, &kinds, self.settings.lease.as_secs_f64(), 1).await?.pop())
+        for lane in &self.lanes {
+            let room = match &lane.room {
+                None => None,
+                Some(room) => match room.clone().try_acquire_owned() {
+                    Ok(permit) => Some(permit),
+                    Err(_) => continue,
+                },
+            };
+            let claim = Claim { worker: &self.id, lane: lane.name, kinds: &lane.kinds, per_store: self.settings.per_store, lease_secs: self.settings.lease.as_secs_f64() };
+            if let Some(job) = job_claims::claim(&mut conn, &claim).await? {
+                return Ok(Some((job, room)));
+            }
+        }
+        Ok(None)
     }
 
     async fn run(&self, job: ClaimedJob) {

@@ -43,7 +43,7 @@ pub fn test_config() -> Config {
         // tests send many requests quickly: a bucket they never empty, unless a test sets its
         // store's own
         limits: LimitsConfig { bucket_size: 10_000_000, bucket_restore: 10_000_000, ..LimitsConfig::default() },
-        jobs: JobsConfig { metrics_interval_secs: 0, workers: 2, poll_ms: 200, lease_secs: 3 },
+        jobs: JobsConfig { metrics_interval_secs: 0, workers: 2, poll_ms: 200, lease_secs: 3, per_store: 1 },
         // the tests' receivers listen on loopback; retries come quickly
         webhooks: WebhooksConfig { timeout_secs: 5, first_retry_secs: 1, allow_private: true },
         secret: ServerSecret(TEST_SECRET.as_bytes().into()),
@@ -321,6 +321,7 @@ pub fn whale_command(args: &[&str]) -> tokio::process::Command {
         .env("WHALE_SECRET", TEST_SECRET)
         .env("WHALE_PUBLIC_URL", &config.http.public_url)
         .env("WHALE_JOB_LEASE_SECS", config.jobs.lease_secs.to_string())
+        .env("WHALE_JOBS_PER_STORE", config.jobs.per_store.to_string())
         .env("WHALE_WEBHOOK_ALLOW_PRIVATE", config.webhooks.allow_private.to_string())
         .env("WHALE_WEBHOOK_RETRY_SECS", config.webhooks.first_retry_secs.to_string())
         .env("WHALE_WEBHOOK_TIMEOUT_SECS", config.webhooks.timeout_secs.to_string())

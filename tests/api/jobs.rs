@@ -1,22 +1,28 @@
-//! The durable job queue: deduplication, SKIP LOCKED claims, leases taken over when a worker
+//! The durable job queue: deduplication, SKIP LOCKED claims (their fairness is `fairness`'), leases taken over when a worker
 //! dies, fenced outcomes, retries with backoff, NOTIFY wake-ups, and refits run as jobs.
 
 use crate::helpers::*;
 use serde_json::json;
 use std::collections::HashSet;
 use std::time::Duration;
+use whale_crm::db::job_claims::{self, Claim};
 use whale_crm::db::jobs::{self, NewJob};
 use whale_crm::domain::ids::{JobId, StoreId};
 
 fn job(store: StoreId, kind: &'static str, dedupe_key: Option<&str>) -> NewJob {
-    NewJob { store, kind, payload: json!({}), dedupe_key: dedupe_key.map(str::to_owned), max_attempts: 3, run_at: None }
+    NewJob { store, kind, lane: kind, payload: json!({}), dedupe_key: dedupe_key.map(str::to_owned), max_attempts: 3, run_at: None }
 }
 
-/// Tests of the raw queue use kinds of their own, which no worker claims (workers claim only
-/// the kinds they can run), so other tests' workers leave these jobs to the test; `unique`
-/// makes the kind this run's alone.
+/// Tests of the raw queue use kinds (and lanes) of their own, which no worker claims (workers
+/// claim only the kinds they can run), so other tests' workers leave these jobs to the test;
+/// `unique` makes the kind this run's alone.
 fn unique(kind: &str, store: StoreId) -> &'static str {
     Box::leak(format!("{kind}.{store}").into_boxed_str())
+}
+
+/// A claim of `kind` in its own lane, with no limit per store that matters.
+fn claim_of<'a>(worker: &'a str, kind: &'a [&'a str]) -> Claim<'a> {
+    Claim { worker, lane: kind[0], kinds: kind, per_store: 1000, lease_secs: 60.0 }
 }
 
 fn later(store: StoreId, kind: &'static str) -> NewJob {
@@ -79,9 +85,10 @@ async fn concurrent_claimers_each_get_different_jobs() {
             let mut conn = connection().await;
             let mut mine = Vec::new();
             loop {
-                let ours = jobs::claim(&mut conn, &format!("test-claimer-{n}"), &[kind], 60.0, 3).await.unwrap();
+                let name = format!("test-claimer-{n}");
+                let ours = job_claims::claim(&mut conn, &claim_of(&name, &[kind])).await.unwrap();
                 assert!(ours.iter().all(|j| ids.contains(&JobId(j.id))), "claims only the kinds asked for");
-                if ours.is_empty() {
+                if ours.is_none() {
                     let left: i64 = {
                         use diesel::prelude::*;
                         use diesel_async::RunQueryDsl;
@@ -116,7 +123,7 @@ async fn outcomes_are_fenced_and_failures_retry_until_they_give_up() {
     let mut attempt = 0;
     for round in 1..=3 {
         let claimed = loop {
-            let batch = jobs::claim(&mut conn, "test-worker", &[kind], 60.0, 50).await.unwrap();
+            let batch = job_claims::claim(&mut conn, &claim_of("test-worker", &[kind])).await.unwrap();
             if let Some(job) = batch.into_iter().find(|j| j.id == id.0) {
                 break job;
             }
@@ -130,7 +137,7 @@ async fn outcomes_are_fenced_and_failures_retry_until_they_give_up() {
         if round < 3 {
             assert_eq!((now.state.as_str(), now.last_error.as_deref()), ("queued", Some("boom")));
             assert!(now.run_at > chrono::Utc::now() + chrono::Duration::minutes(4), "waits out its backoff");
-            assert!(jobs::claim(&mut conn, "test-worker", &[kind], 60.0, 50).await.unwrap().iter().all(|j| j.id != id.0), "not due yet");
+            assert!(job_claims::claim(&mut conn, &claim_of("test-worker", &[kind])).await.unwrap().is_none_or(|j| j.id != id.0), "not due yet");
             make_due(id).await;
         } else {
             assert_eq!(now.state, "failed");
@@ -160,7 +167,9 @@ async fn a_dead_workers_job_is_taken_over_and_finished() {
 async fn workers_leave_kinds_they_cannot_run_to_workers_that_can() {
     let app = TestApp::spawn().await;
     let mut conn = connection().await;
-    let unknown = jobs::enqueue(&mut conn, &job(app.store, "test.from_a_newer_version", None)).await.unwrap();
+    // in a lane the workers serve, among kinds they can run
+    let newer = NewJob { lane: jobs::lanes::MAINTENANCE, ..job(app.store, "test.from_a_newer_version", None) };
+    let unknown = jobs::enqueue(&mut conn, &newer).await.unwrap();
     let known = whale_crm::jobs::metrics::enqueue_refit(&mut conn, app.store).await.unwrap();
     wait_for_state(known, "succeeded", Duration::from_secs(20)).await;
     let left = status(unknown).await;

@@ -9,6 +9,7 @@ mod customers_create;
 mod customers_list;
 mod customers_update;
 mod enrichment;
+mod fairness;
 mod faults;
 mod data_requests;
 mod helpers;
