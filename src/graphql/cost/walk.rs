@@ -8,6 +8,7 @@ use async_graphql::parser::types::{ExecutableDocument, Field, FragmentDefinition
 use async_graphql::{Name, Positioned, Value, Variables};
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::rc::Rc;
 
 /// What a walk found.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -45,11 +46,24 @@ pub(super) struct Walker<'a> {
     depths: HashMap<&'a str, usize>,
     /// Fragments being walked (a cycle, which validation refuses, ends here).
     active: Vec<&'a str>,
+    /// What counting each selection set on each type takes (`plan`).
+    plans: HashMap<(usize, &'a str), Rc<[Step<'a>]>>,
+}
+
+/// One selection's part in the actual cost.
+enum Step<'a> {
+    /// A leaf (or introspection) that costs `cost` when its value is there.
+    Fixed { key: &'a str, cost: u64 },
+    /// A field whose value is an object, a list of objects or a page: `extra` for the field,
+    /// `each` per item of a list or `own` for one object, and the plan of what each selects.
+    Objects { key: &'a str, extra: u64, each: u64, own: u64, plan: Rc<[Step<'a>]> },
+    Inline { set: &'a SelectionSet, on: &'a str },
+    Spread { name: &'a str },
 }
 
 impl<'a> Walker<'a> {
     pub fn new(shape: &'a SchemaShape, document: &'a ExecutableDocument, variables: &'a Variables, defaults: HashMap<&'a str, &'a Value>) -> Self {
-        Self { shape, fragments: &document.fragments, variables, defaults, memo: HashMap::new(), depths: HashMap::new(), active: Vec::new() }
+        Self { shape, fragments: &document.fragments, variables, defaults, memo: HashMap::new(), depths: HashMap::new(), active: Vec::new(), plans: HashMap::new() }
     }
 
     /// The requested cost and depth of a selection on `ty`, whose lists take `page` items.
@@ -117,65 +131,81 @@ impl<'a> Walker<'a> {
     }
 
     /// The cost a selection on `ty` had, given the object it produced.
-    pub fn actual(&mut self, set: &'a SelectionSet, ty: &str, object: &Value) -> u64 {
+    pub fn actual(&mut self, set: &'a SelectionSet, ty: &'a str, object: &Value) -> u64 {
+        let plan = self.plan(set, ty);
+        self.run(&plan, object)
+    }
+
+    fn run(&mut self, plan: &[Step<'a>], object: &Value) -> u64 {
         let Value::Object(fields) = object else { return 0 };
         let mut cost = 0u64;
-        for selection in &set.items {
-            let part = match &selection.node {
-                Selection::Field(field) => match fields.get(field.node.response_key().node.as_str()) {
-                    Some(value) => self.actual_field(&field.node, ty, value),
-                    None => 0,
+        for step in plan {
+            let part = match step {
+                Step::Fixed { key, cost } => match fields.get(*key) {
+                    None | Some(Value::Null) => 0,
+                    Some(_) => *cost,
                 },
-                Selection::InlineFragment(inline) => {
-                    let on = inline.node.type_condition.as_ref().map_or(ty, |c| c.node.on.node.as_str());
-                    self.actual(&inline.node.selection_set.node, on, object)
-                }
-                Selection::FragmentSpread(spread) => {
-                    let name = spread.node.fragment_name.node.as_str();
-                    match self.fragments.get(name) {
-                        Some(fragment) if !self.active.contains(&name) => {
-                            self.active.push(name);
-                            let part = self.actual(&fragment.node.selection_set.node, fragment.node.type_condition.node.on.node.as_str(), object);
-                            self.active.pop();
-                            part
-                        }
-                        _ => 0,
+                Step::Objects { key, extra, each, own, plan } => match fields.get(*key) {
+                    None | Some(Value::Null) => 0,
+                    Some(Value::List(items)) if plan.is_empty() => extra.saturating_add(each.saturating_mul(items.len() as u64)),
+                    Some(Value::List(items)) => {
+                        items.iter().fold(*extra, |sum, item| sum.saturating_add(*each).saturating_add(self.run(plan, item)))
                     }
-                }
+                    Some(object) => extra.saturating_add(*own).saturating_add(self.run(plan, object)),
+                },
+                Step::Inline { set, on } => self.actual(set, on, object),
+                Step::Spread { name } => match self.fragments.get(*name) {
+                    Some(fragment) if !self.active.contains(name) => {
+                        self.active.push(name);
+                        let part = self.actual(&fragment.node.selection_set.node, fragment.node.type_condition.node.on.node.as_str(), object);
+                        self.active.pop();
+                        part
+                    }
+                    _ => 0,
+                },
             };
             cost = cost.saturating_add(part);
         }
         cost
     }
 
-    fn actual_field(&mut self, field: &'a Field, parent: &str, value: &Value) -> u64 {
-        if matches!(value, Value::Null) {
-            return 0;
+    /// What counting a selection on `ty` takes, worked out once per walk: a page of 50 items
+    /// runs the same plan 50 times, and leaves that cost nothing are not looked at.
+    fn plan(&mut self, set: &'a SelectionSet, ty: &'a str) -> Rc<[Step<'a>]> {
+        let key = (std::ptr::from_ref(set) as usize, ty);
+        if let Some(plan) = self.plans.get(&key) {
+            return plan.clone();
         }
+        let plan: Rc<[Step<'a>]> = set.items.iter().filter_map(|selection| self.step(&selection.node, ty)).collect();
+        self.plans.insert(key, plan.clone());
+        plan
+    }
+
+    fn step(&mut self, selection: &'a Selection, ty: &'a str) -> Option<Step<'a>> {
+        let field = match selection {
+            Selection::Field(field) => &field.node,
+            Selection::InlineFragment(inline) => {
+                let on = inline.node.type_condition.as_ref().map_or(ty, |c| c.node.on.node.as_str());
+                return Some(Step::Inline { set: &inline.node.selection_set.node, on });
+            }
+            Selection::FragmentSpread(spread) => return Some(Step::Spread { name: spread.node.fragment_name.node.as_str() }),
+        };
+        let key = field.response_key().node.as_str();
         if let Some(cost) = introspection_cost(field) {
-            return cost;
+            return (cost > 0).then_some(Step::Fixed { key, cost });
         }
         let name = field.name.node.as_str();
-        let Some(shape) = self.shape.types.get(parent).and_then(|t| t.fields.get(name)).cloned() else { return 0 };
+        let shape = self.shape.types.get(ty)?.fields.get(name)?;
         let extra = {
             let arg = |arg: &str| self.argument(field, arg);
-            self.root_extra(parent) + prices::extra(parent, name, &arg)
+            self.root_extra(ty) + prices::extra(ty, name, &arg)
         };
         if self.shape.types.get(&shape.ty).is_some_and(|t| t.leaf) {
-            return extra;
+            return (extra > 0).then_some(Step::Fixed { key, cost: extra });
         }
-        let set = &field.selection_set.node;
-        let cost = match value {
-            Value::List(items) => {
-                let each = prices::object(&shape.ty);
-                items.iter().fold(0u64, |sum, item| sum.saturating_add(each).saturating_add(self.actual(set, &shape.ty, item)))
-            }
-            object => {
-                let own = if shape.paged { prices::PAGE } else { prices::object(&shape.ty) };
-                own.saturating_add(self.actual(set, &shape.ty, object))
-            }
-        };
-        extra.saturating_add(cost)
+        let own = if shape.paged { prices::PAGE } else { prices::object(&shape.ty) };
+        let plan = self.plan(&field.selection_set.node, &shape.ty);
+        Some(Step::Objects { key, extra, each: prices::object(&shape.ty), own, plan })
     }
 
     /// How deep fields nest inside `set` (introspection, whose types the shape does not hold).
