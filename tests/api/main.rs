@@ -3,6 +3,7 @@
 
 mod activity;
 mod auth;
+mod bad_input;
 mod batching;
 mod crash;
 mod customers_create;
