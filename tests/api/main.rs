@@ -11,6 +11,7 @@ mod customers_list;
 mod customers_update;
 mod enrichment;
 mod faults;
+mod fuzz;
 mod data_requests;
 mod helpers;
 mod http;
