@@ -7,6 +7,7 @@ use super::prepared::Prepared;
 use super::schema::{activity_events, customers};
 use crate::domain::activity::{ActivityKind, NewActivity};
 use crate::domain::ids::{CustomerId, EventId, StoreId};
+use crate::domain::money::{MAX_CENTS, MAX_MAJOR};
 use crate::domain::InputError;
 use crate::error::AppError;
 use chrono::{DateTime, Utc};
@@ -78,7 +79,11 @@ pub async fn record(conn: &mut AsyncPgConnection, store: StoreId, batch: &[Recor
             .returning(EventRow::as_returning())
             .get_results(conn)
             .await?;
-        recompute_order_totals(conn, store, &inserted).await?;
+        let over = recompute_order_totals(conn, store, &inserted).await?;
+        if let Some(first) = batch.iter().find(|r| over.contains(&r.customer.0) && r.event.kind == ActivityKind::Order) {
+            let message = format!("would take the customer's total of orders past {MAX_MAJOR} (100 billion), the most a total may hold");
+            return Err(AppError::BadUserInput(InputError::new(&format!("{}.amount", first.event_path), message)));
+        }
         let mut touched: Vec<uuid::Uuid> = inserted.iter().map(|e| e.customer_id).collect();
         touched.sort();
         touched.dedup();
@@ -164,14 +169,24 @@ fn insertable(store: StoreId, id: EventId, r: &Recording<'_>) -> EventValues {
     )
 }
 
+/// A customer whose total of orders would pass [`MAX_CENTS`].
+#[derive(QueryableByName)]
+struct OverLimit {
+    #[diesel(sql_type = SqlUuid)]
+    id: uuid::Uuid,
+}
+
 /// Recomputes the order aggregates of every customer with a newly recorded order from its ORDER
 /// events, in one statement: totals, first and last order, distinct UTC order days and the
 /// first day's spend (the inputs of the metrics models). Recomputing rather than adding keeps them
 /// exact whatever order events arrive in (a backfilled order can change the first purchase day).
-async fn recompute_order_totals(conn: &mut AsyncPgConnection, store: StoreId, inserted: &[EventRow]) -> QueryResult<()> {
+/// When any customer's total would pass [`MAX_CENTS`] nothing is updated and those customers are
+/// returned (the caller refuses the batch and its transaction rolls back); the totals are summed
+/// exactly (`numeric`) and compared in the same statement, under the customers' row locks.
+async fn recompute_order_totals(conn: &mut AsyncPgConnection, store: StoreId, inserted: &[EventRow]) -> QueryResult<Vec<uuid::Uuid>> {
     let mut ids: Vec<uuid::Uuid> = inserted.iter().filter(|e| e.event_type == ActivityKind::Order.as_str()).map(|e| e.customer_id).collect();
     if ids.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     ids.sort();
     ids.dedup();
@@ -179,20 +194,25 @@ async fn recompute_order_totals(conn: &mut AsyncPgConnection, store: StoreId, in
         "WITH orders AS ( \
            SELECT customer_id, occurred_at, amount, (occurred_at AT TIME ZONE 'UTC')::date AS day \
            FROM activity_events WHERE store_id = $1 AND customer_id = ANY($2) AND event_type = 'ORDER'), \
-         first_days AS (SELECT customer_id, min(day) AS first_day FROM orders GROUP BY customer_id) \
-         UPDATE customers c SET total_orders = t.orders, total_spent = t.spent, first_order_at = t.first_at, \
-                last_order_at = t.last_at, order_days = t.days, first_day_spent = t.first_day_spent \
-         FROM (SELECT o.customer_id, count(*)::int AS orders, coalesce(sum(o.amount), 0)::int8 AS spent, \
+         first_days AS (SELECT customer_id, min(day) AS first_day FROM orders GROUP BY customer_id), \
+         totals AS (SELECT o.customer_id, count(*)::int AS orders, coalesce(sum(o.amount), 0) AS spent, \
                       min(o.occurred_at) AS first_at, max(o.occurred_at) AS last_at, count(DISTINCT o.day)::int AS days, \
-                      coalesce(sum(o.amount) FILTER (WHERE o.day = f.first_day), 0)::int8 AS first_day_spent \
-               FROM orders o JOIN first_days f USING (customer_id) GROUP BY o.customer_id) t \
-         WHERE c.store_id = $1 AND c.id = t.customer_id",
+                      coalesce(sum(o.amount) FILTER (WHERE o.day = f.first_day), 0) AS first_day_spent \
+               FROM orders o JOIN first_days f USING (customer_id) GROUP BY o.customer_id), \
+         over AS (SELECT customer_id FROM totals WHERE spent > $3), \
+         updated AS ( \
+           UPDATE customers c SET total_orders = t.orders, total_spent = least(t.spent, $3)::int8, first_order_at = t.first_at, \
+                  last_order_at = t.last_at, order_days = t.days, first_day_spent = least(t.first_day_spent, $3)::int8 \
+           FROM totals t \
+           WHERE c.store_id = $1 AND c.id = t.customer_id AND NOT EXISTS (SELECT 1 FROM over) RETURNING c.id) \
+         SELECT customer_id AS id FROM over",
     )
     .bind::<SqlUuid, _>(store.0)
     .bind::<Array<SqlUuid>, _>(ids)
-    .execute(conn)
-    .await?;
-    Ok(())
+    .bind::<BigInt, _>(MAX_CENTS)
+    .load::<OverLimit>(conn)
+    .await
+    .map(|over| over.into_iter().map(|o| o.id).collect())
 }
 
 /// Which events of a timeline to show, and from where.

@@ -36,6 +36,19 @@ impl SortKey {
         }
     }
 
+    /// Whether `value` is a value of this key (what a cursor for this sort can hold): a time for
+    /// the times (null too for `last_order_at`, the only nullable one), a number for the amounts
+    /// and counts, text without NUL characters for the email.
+    pub fn admits(self, value: &SortValue) -> bool {
+        match (self, value) {
+            (Self::CreatedAt | Self::UpdatedAt, SortValue::Time(_)) => true,
+            (Self::LastOrderAt, SortValue::Time(_) | SortValue::Null) => true,
+            (Self::TotalSpent | Self::TotalOrders, SortValue::Int(_)) => true,
+            (Self::Email, SortValue::Text(text)) => !text.contains('\0'),
+            _ => false,
+        }
+    }
+
     /// The sort value of `row`, as a cursor records it.
     pub fn value_of(self, row: &CustomerRow) -> SortValue {
         let time = |t: DateTime<Utc>| SortValue::Time(t.timestamp_micros());
@@ -201,7 +214,18 @@ fn escape_like(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::escape_like;
+    use super::{SortKey, SortValue, escape_like};
+
+    #[test]
+    fn a_sort_admits_only_its_own_kind_of_value() {
+        assert!(SortKey::TotalSpent.admits(&SortValue::Int(5)));
+        assert!(!SortKey::TotalSpent.admits(&SortValue::Text("5".into())));
+        assert!(!SortKey::CreatedAt.admits(&SortValue::Int(5)));
+        assert!(!SortKey::CreatedAt.admits(&SortValue::Null));
+        assert!(SortKey::LastOrderAt.admits(&SortValue::Null));
+        assert!(!SortKey::Email.admits(&SortValue::Text("a\u{0}".into())));
+        assert!(SortKey::Email.admits(&SortValue::Text("a@b.co".into())));
+    }
 
     #[test]
     fn escapes_wildcards() {

@@ -92,7 +92,7 @@ impl NewActivity {
         let amount = match (kind, raw.amount) {
             (ActivityKind::Order, None) => return Err(InputError::new("amount", "is required for ORDER events")),
             (ActivityKind::Order | ActivityKind::Custom, Some(a)) => {
-                Some(Money::from_major(a).ok_or_else(|| InputError::new("amount", "must be a finite amount"))?)
+                Some(Money::from_major(a).ok_or_else(|| InputError::new("amount", Money::limit_message()))?)
             }
             (_, Some(_)) => return Err(InputError::new("amount", "applies to ORDER and CUSTOM events only")),
             (_, None) => None,
@@ -110,6 +110,7 @@ impl NewActivity {
         let properties = match &raw.properties {
             None => Value::Object(Default::default()),
             Some(v @ Value::Object(_)) => {
+                super::nul::refuse_in_json("properties", v)?;
                 if serde_json::to_vec(v).map_or(usize::MAX, |b| b.len()) > MAX_PROPERTIES_BYTES {
                     return Err(InputError::new("properties", format!("must be at most {MAX_PROPERTIES_BYTES} bytes of JSON")));
                 }

@@ -21,11 +21,19 @@ impl Email {
         if text.chars().count() > MAX_EMAIL_CHARS {
             return Err(InputError::new(field, format!("must be at most {MAX_EMAIL_CHARS} characters")));
         }
+        super::nul::refuse(field, text)?;
         let options = Options::default().with_required_tld().without_domain_literal();
         let options = Options { allow_display_text: false, ..options };
         EmailAddress::parse_with_options(text, options)
             .map_err(|_| InputError::new(field, "is not a valid email address"))?;
         Ok(Self(text.to_owned()))
+    }
+
+    /// The form an address is looked up by (`customerByEmail`): trimmed, any text that could be
+    /// stored (a lookup of something that is not an address simply finds nothing).
+    pub fn lookup_form<'a>(field: &str, text: &'a str) -> Result<&'a str, InputError> {
+        super::nul::refuse(field, text)?;
+        Ok(text.trim())
     }
 
     /// The address as typed (trimmed).
@@ -49,6 +57,13 @@ mod tests {
         for bad in ["", "   ", "john", "john@", "@acme.com", "john@acme", "John <john@acme.com>", "a b@acme.com", "john@[127.0.0.1]"] {
             assert!(Email::parse("email", bad).is_err(), "{bad:?} was accepted");
         }
+    }
+
+    #[test]
+    fn refuses_nul_characters() {
+        assert_eq!(Email::parse("email", "a\u{0}@b.co").unwrap_err().message, crate::domain::nul::MESSAGE);
+        assert!(Email::lookup_form("email", "a\u{0}").is_err());
+        assert_eq!(Email::lookup_form("email", " a@b.co ").unwrap(), "a@b.co");
     }
 
     #[test]

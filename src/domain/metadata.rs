@@ -38,10 +38,11 @@ impl MetadataPatch {
                     Value::Bool(b) => Some(b.to_string()),
                     _ => return Err(InputError::new(&at, "must be a string, number, boolean or null")),
                 };
-                if let Some(v) = &value
-                    && v.chars().count() > MAX_VALUE_CHARS
-                {
-                    return Err(InputError::new(&at, format!("must be at most {MAX_VALUE_CHARS} characters")));
+                if let Some(v) = &value {
+                    if v.chars().count() > MAX_VALUE_CHARS {
+                        return Err(InputError::new(&at, format!("must be at most {MAX_VALUE_CHARS} characters")));
+                    }
+                    super::nul::refuse(&at, v)?;
                 }
                 Ok((key.clone(), value))
             })
@@ -128,6 +129,7 @@ mod tests {
         assert!(MetadataPatch::parse("metadata", &json!({"k": {"nested": 1}})).is_err());
         assert!(MetadataPatch::parse("metadata", &json!(["k"])).is_err());
         assert!(MetadataPatch::parse("metadata", &json!({"": "v"})).is_err());
+        assert_eq!(MetadataPatch::parse("metadata", &json!({"source": "a\u{0}"})).unwrap_err().path, ["metadata", "source"]);
         let many: Map<String, Value> = (0..51).map(|i| (format!("k{i}"), json!("v"))).collect();
         let mut m = Metadata::default();
         assert_eq!(m.apply("metadata", patch(Value::Object(many))).unwrap_err().path, ["metadata"]);

@@ -16,6 +16,7 @@ pub mod metadata;
 pub mod metrics;
 pub mod money;
 pub mod note;
+pub mod nul;
 pub mod phone;
 pub mod rfm;
 pub mod segment;

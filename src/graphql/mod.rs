@@ -8,6 +8,7 @@ pub mod cost;
 pub mod customers;
 pub mod data_requests;
 pub mod errors;
+pub mod input_guard;
 pub mod leaf;
 pub mod loaders;
 pub mod metrics;

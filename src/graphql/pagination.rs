@@ -6,6 +6,7 @@ use crate::error::AppError;
 use crate::leaf_object;
 use async_graphql::{Context, Value};
 use base64::Engine;
+use chrono::{DateTime, Datelike, Utc};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -34,6 +35,13 @@ pub fn decode_cursor<T: DeserializeOwned>(arg: &str, cursor: &str) -> Result<T, 
     let bad = || AppError::bad_input(arg, "is not a cursor returned by this list");
     let bytes = URL_SAFE_NO_PAD.decode(cursor.trim_end_matches('=')).map_err(|_| bad())?;
     serde_json::from_slice(&bytes).map_err(|_| bad())
+}
+
+/// The instant `micros` (since the Unix epoch) when a cursor may hold it: years 1 to 9999,
+/// which RFC 3339 and PostgreSQL's `timestamptz` both hold (a hand-made cursor beyond them
+/// would otherwise reach the database as a value it refuses).
+pub fn cursor_instant(micros: i64) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp_micros(micros).filter(|t| (1..=9999).contains(&t.year()))
 }
 
 /// Where a page sits in its list.
@@ -135,5 +143,13 @@ mod tests {
         assert_eq!(decode_cursor::<(i32, String)>("after", &cursor).unwrap(), (1, "a".into()));
         assert!(decode_cursor::<(i32, String)>("after", "not a cursor!").is_err());
         assert!(decode_cursor::<(i32, String)>("after", &encode_cursor(&"x")).is_err());
+    }
+
+    #[test]
+    fn cursor_instants_stay_within_what_postgresql_holds() {
+        assert!(cursor_instant(0).is_some());
+        assert!(cursor_instant(253_402_300_799_000_000).is_some());
+        assert!(cursor_instant(253_402_300_800_000_000).is_none());
+        assert!(cursor_instant(i64::MIN).is_none());
     }
 }

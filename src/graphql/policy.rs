@@ -2,10 +2,11 @@
 //! anything runs: the query text's size and nesting (checked before parsing, which recurses),
 //! one parse, the operation the request names, what the transport and the key allow (GET runs
 //! queries only, read-only keys no mutations, some keys no introspection), depth (introspection
-//! has a budget of its own), cost against the limit and then against the key's rate-limit
-//! bucket. Then the operation runs within the request timeout, on a lease of the pool that
-//! keeps it to its share; what it was charged beyond its actual cost is refunded, and every
-//! response reports `extensions.cost`. Every error leaves with an `extensions.code`.
+//! has a budget of its own), cost against the limit, the input values (no NUL character in any
+//! argument or variable, `input_guard`), and then cost against the key's rate-limit bucket.
+//! Then the operation runs within the request timeout, on a lease of the pool that keeps it to
+//! its share; what it was charged beyond its actual cost is refunded, and every response
+//! reports `extensions.cost`. Every error leaves with an `extensions.code`.
 //!
 //! It wraps the schema rather than registering an extension: async-graphql routes every field
 //! of every response through the extension chain once any extension exists, and a page of
@@ -17,6 +18,7 @@ use super::context::{RequestContext, Transport};
 use super::cost::{CostModel, Tally};
 use super::errors::{code, ensure_code};
 use super::loaders::Loaders;
+use super::input_guard;
 use super::query_text;
 use super::throttle::{Status, Throttle};
 use crate::config::LimitsConfig;
@@ -190,6 +192,7 @@ impl Api {
         }
         let tally = self.0.cost.requested(document, operation, &variables);
         self.check(caller, &tally).map_err(|error| Executed::refused(vec![error], None))?;
+        input_guard::check(document, operation, &variables).map_err(|refused| Executed::refused(vec![refused_input(refused)], None))?;
         let operation = operation.clone();
         let lease = self.0.gate.lease(caller.grant.store_id);
         let status = match self.0.throttle.take(&lease, &caller.grant, tally.cost).await {
@@ -288,6 +291,15 @@ fn report_cost(response: &mut Response, requested: u64, actual: Option<u64>, sta
     cost.insert(async_graphql::Name::new("actualQueryCost"), actual.map_or(Value::Null, Value::from));
     cost.insert(async_graphql::Name::new("throttleStatus"), throttle);
     response.extensions.insert("cost".into(), Value::Object(cost));
+}
+
+/// A value the input guard refused, as `BAD_USER_INPUT` at its argument path.
+fn refused_input(refused: input_guard::Refused) -> ServerError {
+    let mut err = coded(format!("{}: {}", refused.path.join("."), refused.message), code::BAD_USER_INPUT);
+    err.locations = refused.pos.into_iter().collect();
+    let path = refused.path.into_iter().map(Value::from).collect();
+    err.extensions.get_or_insert_with(Default::default).set("inputPath", Value::List(path));
+    err
 }
 
 fn coded(message: String, code: &str) -> ServerError {

@@ -3,6 +3,7 @@
 
 mod activity;
 mod auth;
+mod bad_input;
 mod batching;
 mod crash;
 mod customers_create;
@@ -11,6 +12,7 @@ mod customers_update;
 mod enrichment;
 mod fairness;
 mod faults;
+mod fuzz;
 mod data_requests;
 mod helpers;
 mod http;

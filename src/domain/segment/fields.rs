@@ -72,7 +72,7 @@ impl Field {
     /// Reads a field name (`total_spent`; camelCase `totalSpent` is accepted too).
     pub fn parse(name: &str) -> Option<Self> {
         if let Some(key) = name.strip_prefix("metadata.") {
-            let ok = !key.is_empty() && key.chars().count() <= crate::domain::metadata::MAX_KEY_CHARS;
+            let ok = crate::domain::metadata::check_key("", key).is_ok();
             return ok.then(|| Self::Metadata(key.to_owned()));
         }
         let snake: String = name.chars().flat_map(|c| if c.is_ascii_uppercase() { vec!['_', c.to_ascii_lowercase()] } else { vec![c] }).collect();
@@ -205,5 +205,6 @@ mod tests {
         assert_eq!(Field::parse("freeEmailProvider"), Some(Field::EmailFreeProvider));
         assert_eq!(Field::parse("churn"), None);
         assert_eq!(Field::parse("metadata."), None);
+        assert_eq!(Field::parse("metadata.a\u{0}"), None);
     }
 }

@@ -239,10 +239,17 @@ impl Rule {
     fn parse(path: &str, raw: &RawRule) -> Result<Self, InputError> {
         let name = format!("rule {} ({} {})", path.rsplit('.').next().unwrap_or("?"), raw.field, raw.operator);
         let err = |at: &str, message: String| InputError::new(&format!("{path}{at}"), format!("{name}: {message}"));
+        if raw.field.contains('\0') {
+            return Err(err(".field", crate::domain::nul::MESSAGE.into()));
+        }
         let field = Field::parse(&raw.field).ok_or_else(|| err(".field", format!("unknown field `{}`", raw.field)))?;
         let operator = Operator::parse(&raw.operator).ok_or_else(|| err(".operator", format!("unknown operator `{}`", raw.operator)))?;
         if !field.kind().allows(operator) {
             return Err(err(".operator", format!("`{}` does not apply to {}", operator.name(), field.name())));
+        }
+        if let Some(below) = raw.value.as_ref().and_then(crate::domain::nul::find_in_json) {
+            let at: String = below.iter().map(|p| format!(".{p}")).collect();
+            return Err(err(&format!(".value{at}"), crate::domain::nul::MESSAGE.into()));
         }
         let value = parse_value(field.kind(), operator, raw.value.as_ref()).map_err(|m| err(".value", m))?;
         Ok(Self { field, operator, value, raw_value: raw.value.clone().unwrap_or(Value::Null) })

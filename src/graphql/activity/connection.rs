@@ -8,7 +8,7 @@ use crate::domain::ids::CustomerId;
 use crate::error::AppError;
 use crate::graphql::leaf::Leaf;
 use crate::graphql::loaders::{LoadError, Loaders};
-use crate::graphql::pagination::{KeysetPage, PageInfo, edge_nested, decode_cursor, encode_cursor, page_size};
+use crate::graphql::pagination::{KeysetPage, PageInfo, cursor_instant, decode_cursor, edge_nested, encode_cursor, page_size};
 use crate::graphql::prefetch::PageRows;
 use crate::graphql::scalars::Timestamp;
 use crate::leaf_object;
@@ -29,7 +29,7 @@ impl TimeCursor {
     pub fn parse(arg: &str, cursor: Option<&str>) -> Result<Option<(DateTime<chrono::Utc>, uuid::Uuid)>, AppError> {
         let Some(cursor) = cursor else { return Ok(None) };
         let c: TimeCursor = decode_cursor(arg, cursor)?;
-        let t = DateTime::from_timestamp_micros(c.t).ok_or_else(|| AppError::bad_input(arg, "is not a cursor returned by this list"))?;
+        let t = cursor_instant(c.t).ok_or_else(|| AppError::bad_input(arg, "is not a cursor returned by this list"))?;
         Ok(Some((t, c.id)))
     }
 

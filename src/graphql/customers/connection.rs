@@ -9,7 +9,7 @@ use crate::error::AppError;
 use crate::graphql::context;
 use crate::graphql::leaf::Leaf;
 use crate::graphql::prefetch::PageRows;
-use crate::graphql::pagination::{PageInfo, decode_cursor, encode_cursor};
+use crate::graphql::pagination::{PageInfo, cursor_instant, decode_cursor, encode_cursor};
 use async_graphql::{Context, Object, Result, SimpleObject};
 use serde::{Deserialize, Serialize};
 
@@ -32,6 +32,13 @@ pub fn position(after: Option<&str>, sort: SortKey, direction: Direction) -> Res
     let cursor: Cursor = decode_cursor("after", after)?;
     if cursor.o != order_tag(sort, direction) {
         return Err(AppError::bad_input("after", "this cursor belongs to a list in another order"));
+    }
+    let in_range = match cursor.v {
+        SortValue::Time(micros) => cursor_instant(micros).is_some(),
+        _ => true,
+    };
+    if !sort.admits(&cursor.v) || !in_range {
+        return Err(AppError::bad_input("after", "is not a cursor returned by this list"));
     }
     Ok(Some(Position { value: cursor.v, id: cursor.id }))
 }

@@ -7,6 +7,7 @@ use crate::db::customer_list::CustomerFilter;
 use crate::db::customers;
 use crate::db::segments::{self, Membership};
 use crate::domain::ids::{CustomerId, SegmentId};
+use crate::domain::email::Email;
 use crate::domain::metadata::MetadataPatch;
 use crate::domain::segment::RuleGroup;
 use crate::domain::tags;
@@ -53,8 +54,9 @@ impl CustomerQuery {
 
     /// A customer by email address, compared ignoring case; null when there is none.
     async fn customer_by_email(&self, ctx: &Context<'_>, #[graphql(desc = "The email address.")] email: String) -> Result<Option<Customer>> {
+        let email = Email::lookup_form("email", &email).map_err(AppError::from)?;
         let mut conn = context::conn(ctx).await?;
-        let row = customers::find_by_email(&mut conn, context::store(ctx)?, email.trim()).await.map_err(AppError::from)?;
+        let row = customers::find_by_email(&mut conn, context::store(ctx)?, email).await.map_err(AppError::from)?;
         Ok(row.map(Customer::new))
     }
 
