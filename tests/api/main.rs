@@ -4,6 +4,7 @@
 mod activity;
 mod auth;
 mod batching;
+mod connections;
 mod crash;
 mod customers_create;
 mod customers_list;
