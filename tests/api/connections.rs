@@ -329,3 +329,18 @@ async fn out_of_file_descriptors_the_server_backs_off_and_keeps_serving() {
     assert_eq!(healthz_from(LOCAL, addr).await.0, Some(200));
     println!("/healthz with 300 idle connections against 200 file descriptors: answered after {took:?} ({:?} since the crowd arrived; header timeout 2 s)", start.elapsed());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_body_that_does_not_arrive_within_the_body_timeout_is_answered_408() {
+    let mut config = test_config();
+    config.http.connections.body_timeout = Duration::from_secs(1);
+    let app = TestApp::spawn_with(config).await;
+    let mut stream = connect_from(LOCAL, app.addr).await;
+    let head = format!("POST /graphql HTTP/1.1\r\nHost: whale\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"query\"", app.key);
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let start = Instant::now();
+    let status = tokio::time::timeout(Duration::from_secs(10), read_response(&mut stream)).await.expect("answered within 10 s");
+    assert_eq!(status, Some(408));
+    assert!(start.elapsed() >= Duration::from_millis(900), "answered after {:?}", start.elapsed());
+    println!("a stalled body answered 408 after {:?} (body timeout 1 s)", start.elapsed());
+}

@@ -165,6 +165,18 @@ async fn connection(socket: Socket, peer: SocketAddr, router: Router, limits: Co
     }
 }
 
+/// Whether reading a request body failed because the body timeout passed.
+pub fn is_body_timeout(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(err);
+    while let Some(err) = cause {
+        if err.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cause = err.source();
+    }
+    false
+}
+
 fn is_connection_error(err: &io::Error) -> bool {
     matches!(err.kind(), io::ErrorKind::ConnectionRefused | io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset)
 }
