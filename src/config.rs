@@ -20,6 +20,11 @@
 //! | `WHALE_RATE_LIMIT_BUCKET` | points in a key's bucket, unless its store has its own | `1000` |
 //! | `WHALE_RATE_LIMIT_RESTORE` | points restored to a bucket per second, unless its store has its own | `100` |
 //! | `WHALE_QUERY_TIMEOUT_SECS` | longest a request (or a query or mutation over WebSocket) may run | `30` |
+//! | `WHALE_HTTP_HEADER_TIMEOUT_SECS` | longest a client may take to send a request head (from connecting, or from its first byte on a kept-alive connection) | `10` |
+//! | `WHALE_HTTP_IDLE_TIMEOUT_SECS` | how long a connection with no request in flight stays open | `30` |
+//! | `WHALE_HTTP_BODY_TIMEOUT_SECS` | longest a client may take to send a request body | `60` |
+//! | `WHALE_HTTP_MAX_CONNECTIONS` | connections open at once on an instance (WebSockets included); more are refused | `1024` |
+//! | `WHALE_HTTP_MAX_CONNECTIONS_PER_ADDRESS` | connections open at once from one client address (IPv6: one /64) | `64` |
 //! | `WHALE_WS_INIT_TIMEOUT_SECS` | how long a WebSocket has to send `connection_init` | `5` |
 //! | `WHALE_WS_OPERATIONS_PER_CONNECTION` | operations (subscriptions) open at once on one WebSocket | `100` |
 //! | `WHALE_WS_SUBSCRIPTIONS_PER_STORE` | subscriptions open at once for one store, per instance | `1000` |
@@ -37,6 +42,7 @@
 //! | `WHALE_SECRET` | the server's secret (≥ 32 characters), the same on every instance: keys erasure proofs and signs download links | random per process, with a warning |
 
 use crate::db::gate::Shares;
+pub use crate::http::listener::ConnectionLimits;
 pub use crate::http::ws::session::Limits as WsLimits;
 use std::env;
 use std::time::Duration;
@@ -69,6 +75,8 @@ pub struct HttpConfig {
     pub metrics_token: Option<String>,
     /// WebSocket limits.
     pub websocket: WsLimits,
+    /// Connection timeouts and caps.
+    pub connections: ConnectionLimits,
 }
 
 /// GraphQL query limits and the default rate limit.
@@ -220,8 +228,21 @@ impl HttpConfig {
                 per_store: var_or("WHALE_WS_SUBSCRIPTIONS_PER_STORE", 1000)?,
                 keepalive: Duration::from_secs(var_or("WHALE_WS_KEEPALIVE_SECS", 15u64)?.max(1)),
             },
+            connections: connection_limits()?,
         })
     }
+}
+
+fn connection_limits() -> anyhow::Result<ConnectionLimits> {
+    let default = ConnectionLimits::default();
+    let secs = |name: &str, default: Duration| anyhow::Ok(Duration::from_secs(var_or(name, default.as_secs())?.max(1)));
+    Ok(ConnectionLimits {
+        header_timeout: secs("WHALE_HTTP_HEADER_TIMEOUT_SECS", default.header_timeout)?,
+        idle_timeout: secs("WHALE_HTTP_IDLE_TIMEOUT_SECS", default.idle_timeout)?,
+        body_timeout: secs("WHALE_HTTP_BODY_TIMEOUT_SECS", default.body_timeout)?,
+        max_connections: var_or("WHALE_HTTP_MAX_CONNECTIONS", default.max_connections)?.max(1),
+        max_connections_per_address: var_or("WHALE_HTTP_MAX_CONNECTIONS_PER_ADDRESS", default.max_connections_per_address)?.max(1),
+    })
 }
 
 impl LimitsConfig {

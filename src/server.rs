@@ -78,7 +78,7 @@ pub async fn serve(config: &Config, listener: TcpListener, shutdown: impl Future
     let (stop, stopped) = watch::channel(false);
     let workers = start_workers(config, &pool, config.jobs.workers, &notifications, &stopped)?;
     tracing::info!(address = %listener.local_addr()?, workers = workers.len(), "listening; GraphiQL at /graphql");
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
+    http::listener::serve(listener, router, config.http.connections, shutdown).await;
     stop_workers(&stop, workers).await;
     Ok(())
 }

@@ -60,9 +60,15 @@ pub async fn post_graphql(State(state): State<AppState>, headers: HeaderMap, bod
     if !is_json(content_type) {
         return request_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "send the request as Content-Type: application/json", code::BAD_USER_INPUT);
     }
-    let Ok(bytes) = to_bytes(body, state.max_body_bytes).await else {
-        let message = format!("the request body is larger than {} bytes", state.max_body_bytes);
-        return request_error(StatusCode::PAYLOAD_TOO_LARGE, &message, code::QUERY_TOO_COMPLEX);
+    let bytes = match to_bytes(body, state.max_body_bytes).await {
+        Ok(bytes) => bytes,
+        Err(err) if super::listener::is_body_timeout(&err) => {
+            return request_error(StatusCode::REQUEST_TIMEOUT, "the request body did not arrive in time", code::BAD_USER_INPUT);
+        }
+        Err(_) => {
+            let message = format!("the request body is larger than {} bytes", state.max_body_bytes);
+            return request_error(StatusCode::PAYLOAD_TOO_LARGE, &message, code::QUERY_TOO_COMPLEX);
+        }
     };
     // (serde_json refuses JSON nested deeper than 128 levels without recursing further)
     let request: async_graphql::Request = match serde_json::from_slice(&bytes) {

@@ -1,12 +1,13 @@
 //! The HTTP surface: `/graphql` (GraphQL over HTTP, GraphiQL for browsers), `/graphql/ws`
 //! (graphql-transport-ws and legacy graphql-ws), `/downloads/{id}`, `/healthz`, `/readyz`,
-//! `/metrics`.
+//! `/metrics`; and the listener serving them.
 
 pub mod auth;
 mod downloads;
 mod graphql;
 mod health;
 pub mod idempotency;
+pub mod listener;
 pub mod metrics;
 pub mod ws;
 

@@ -4,7 +4,7 @@
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
-use whale_crm::config::{Config, DatabaseConfig, HttpConfig, JobsConfig, LimitsConfig, ServerSecret, WebhooksConfig, WsLimits};
+use whale_crm::config::{Config, ConnectionLimits, DatabaseConfig, HttpConfig, JobsConfig, LimitsConfig, ServerSecret, WebhooksConfig, WsLimits};
 use whale_crm::db::gate::Shares;
 
 /// The tests' server secret.
@@ -39,6 +39,8 @@ pub fn test_config() -> Config {
                 per_store: 1000,
                 keepalive: std::time::Duration::from_secs(15),
             },
+            // the defaults (connections.rs sets small timeouts and caps where it needs them)
+            connections: ConnectionLimits::default(),
         },
         // tests send many requests quickly: a bucket they never empty, unless a test sets its
         // store's own
@@ -125,7 +127,8 @@ async fn start_server(config: &Config) -> SocketAddr {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     std::mem::forget(stop);
     whale_crm::server::start_workers(config, &pool, config.jobs.workers, &notifications, &stopped).expect("workers start");
-    tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
+    let limits = config.http.connections;
+    tokio::spawn(whale_crm::http::listener::serve(listener, router, limits, std::future::pending()));
     addr
 }
 

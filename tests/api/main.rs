@@ -5,6 +5,7 @@ mod activity;
 mod auth;
 mod bad_input;
 mod batching;
+mod connections;
 mod crash;
 mod customers_create;
 mod customers_list;
