@@ -49,6 +49,7 @@ pub async fn prepare(config: &Config) -> anyhow::Result<App> {
         subscriptions: Default::default(),
         limits: config.http.websocket,
     };
+    let metrics = http::metrics::HttpMetrics::default();
     let state = AppState {
         api,
         keys,
@@ -58,9 +59,12 @@ pub async fn prepare(config: &Config) -> anyhow::Result<App> {
         max_body_bytes: config.http.max_body_bytes,
         // the request's own timeout, and then some
         idempotency_lease: Duration::from_secs(config.http.query_timeout_secs + 30),
-        metrics: http::metrics::HttpMetrics::default(),
+        metrics: metrics.clone(),
         metrics_token: config.http.metrics_token.clone(),
+        metrics_open: config.http.metrics_open,
+        graphiql: config.http.graphiql,
     };
+    http::metrics::spawn_refresher(&metrics, pool.clone(), config.http.metrics_refresh, jobs::JobKind::ALL.map(jobs::JobKind::as_str).to_vec());
     Ok(App { router: http::router(state, &config.http), pool, notifications })
 }
 

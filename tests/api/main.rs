@@ -26,5 +26,6 @@ mod schema;
 mod seed;
 mod segments;
 mod subscriptions;
+mod surface;
 mod webhooks;
 mod websocket;
