@@ -31,6 +31,7 @@
 //! | `WHALE_METRICS_TOKEN` | a bearer token `/metrics` scrapers must send | none |
 //! | `WHALE_METRICS_OPEN` | let `/metrics` answer without a token when `WHALE_METRICS_TOKEN` is not set | `false` (closed: 401) |
 //! | `WHALE_METRICS_REFRESH_SECS` | how often the gauges `/metrics` shows (jobs, deliveries, data requests) are read from the database | `15` |
+//! | `WHALE_LOG_FORMAT` | `text` (coloured only on a terminal) or `json` (one object a line); `RUST_LOG` picks what is logged | `text` |
 //! | `WHALE_GRAPHIQL` | serve GraphiQL to browsers at `/graphql` (its assets from the binary) | `false` |
 //! | `WHALE_PUBLIC_URL` | the base URL clients reach the server at (download links point there) | `http://` + the bind address |
 //! | `WHALE_WEBHOOK_TIMEOUT_SECS` | longest a webhook delivery may take (connect, send, read the answer) | `10` |

@@ -81,7 +81,7 @@ pub async fn serve(config: &Config, listener: TcpListener, shutdown: impl Future
     tokio::spawn(backfill_enrichment(pool.clone()));
     let (stop, stopped) = watch::channel(false);
     let workers = start_workers(config, &pool, config.jobs.workers, &notifications, &stopped)?;
-    tracing::info!(address = %listener.local_addr()?, workers = workers.len(), "listening; GraphiQL at /graphql");
+    tracing::info!(address = %listener.local_addr()?, workers = workers.len(), graphiql = config.http.graphiql, "listening");
     axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
     stop_workers(&stop, workers).await;
     Ok(())
