@@ -29,7 +29,7 @@
 //! | `WHALE_JOBS_POLL_MS` | how often idle workers look for due jobs besides being woken by NOTIFY | `2000` |
 //! | `WHALE_JOB_LEASE_SECS` | how long a claimed job stays a worker's without a heartbeat | `30` |
 //! | `WHALE_METRICS_TOKEN` | a bearer token `/metrics` scrapers must send | none |
-//! | `WHALE_METRICS_OPEN` | let `/metrics` answer without a token when `WHALE_METRICS_TOKEN` is not set | `false` (closed: 401) |
+//! | `WHALE_METRICS_OPEN` | let `/metrics` answer without a token when `WHALE_METRICS_TOKEN` is not set | `false` (closed: 403) |
 //! | `WHALE_METRICS_REFRESH_SECS` | how often the gauges `/metrics` shows (jobs, deliveries, data requests) are read from the database | `15` |
 //! | `WHALE_LOG_FORMAT` | `text` (coloured only on a terminal) or `json` (one object a line); `RUST_LOG` picks what is logged | `text` |
 //! | `WHALE_GRAPHIQL` | serve GraphiQL to browsers at `/graphql` (its assets from the binary) | `false` |

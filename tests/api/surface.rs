@@ -1,7 +1,7 @@
 //! The HTTP surface's headers and defaults: GraphiQL from the server's own assets under a strict
 //! Content-Security-Policy (and off when configured off), `Cache-Control: no-store` and
 //! `nosniff` on API answers, `x-request-id` on every response, `/metrics` closed unless opened
-//! and never running SQL when scraped.
+//! and never running SQL when scraped; logs plain off a terminal, or JSON when asked.
 
 use crate::helpers::*;
 use serde_json::json;
@@ -187,4 +187,50 @@ async fn scrapes_run_no_sql_and_the_gauges_are_refreshed_in_the_background() {
         assert!(Instant::now() < deadline, "gauges not refreshed");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// The lines a `serve` process logs until it says it is listening (within a deadline).
+async fn logs_until_listening(format: &str) -> Vec<String> {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = whale_command(&["serve", "--bind", "127.0.0.1:0"])
+        .env("WHALE_LOG_FORMAT", format)
+        .env("WHALE_WORKERS", "0")
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    let read = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            let done = line.contains("listening");
+            seen.push(line);
+            if done {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), read).await.expect("the server said it was listening");
+    child.kill().await.unwrap();
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logs_are_plain_off_a_terminal_or_json_when_asked() {
+    // stderr is a pipe here: text without ANSI colour codes
+    let text = logs_until_listening("text").await;
+    assert!(text.iter().all(|l| !l.contains('\u{1b}')), "{text:?}");
+    assert!(text.last().unwrap().contains("INFO"), "{text:?}");
+    // one JSON object a line
+    let lines = logs_until_listening("json").await;
+    for line in &lines {
+        let object: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(object["level"].is_string() && object["timestamp"].is_string(), "{line}");
+    }
+    let listening: serde_json::Value = serde_json::from_str(lines.last().unwrap()).unwrap();
+    assert_eq!(listening["fields"]["message"], "listening", "{listening}");
+    // another value is refused at start
+    let refused = whale_command(&["serve", "--bind", "127.0.0.1:0"]).env("WHALE_LOG_FORMAT", "xml").output().await.unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("WHALE_LOG_FORMAT"), "{}", String::from_utf8_lossy(&refused.stderr));
 }
