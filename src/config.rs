@@ -34,7 +34,11 @@
 //! | `WHALE_JOBS_POLL_MS` | how often idle workers look for due jobs besides being woken by NOTIFY | `2000` |
 //! | `WHALE_JOBS_PER_STORE` | jobs of one store and lane running at once, over all instances (a slow webhook receiver holds at most this many workers) | half of `WHALE_WORKERS`, at least 1 |
 //! | `WHALE_JOB_LEASE_SECS` | how long a claimed job stays a worker's without a heartbeat | `30` |
-//! | `WHALE_METRICS_TOKEN` | a bearer token `/metrics` scrapers must send | none (open) |
+//! | `WHALE_METRICS_TOKEN` | a bearer token `/metrics` scrapers must send | none |
+//! | `WHALE_METRICS_OPEN` | let `/metrics` answer without a token when `WHALE_METRICS_TOKEN` is not set | `false` (closed: 403) |
+//! | `WHALE_METRICS_REFRESH_SECS` | how often the gauges `/metrics` shows (jobs, deliveries, data requests) are read from the database | `15` |
+//! | `WHALE_LOG_FORMAT` | `text` (coloured only on a terminal) or `json` (one object a line); `RUST_LOG` picks what is logged | `text` |
+//! | `WHALE_GRAPHIQL` | serve GraphiQL to browsers at `/graphql` (its assets from the binary) | `false` |
 //! | `WHALE_PUBLIC_URL` | the base URL clients reach the server at (download links point there) | `http://` + the bind address |
 //! | `WHALE_WEBHOOK_TIMEOUT_SECS` | longest a webhook delivery may take (connect, send, read the answer) | `10` |
 //! | `WHALE_WEBHOOK_RETRY_SECS` | wait before a failed delivery's first retry; it doubles up to 4 h (14 attempts, about a day at the default) | `60` |
@@ -73,6 +77,12 @@ pub struct HttpConfig {
     pub public_url: String,
     /// Required of `/metrics` scrapers when set.
     pub metrics_token: Option<String>,
+    /// Whether `/metrics` answers without a token when none is set.
+    pub metrics_open: bool,
+    /// How often the database gauges of `/metrics` are read.
+    pub metrics_refresh: Duration,
+    /// Whether browsers get GraphiQL at `/graphql`.
+    pub graphiql: bool,
     /// WebSocket limits.
     pub websocket: WsLimits,
     /// Connection timeouts and caps.
@@ -218,6 +228,9 @@ impl HttpConfig {
         Ok(Self {
             public_url: env::var("WHALE_PUBLIC_URL").unwrap_or_else(|_| format!("http://{bind}")),
             metrics_token: env::var("WHALE_METRICS_TOKEN").ok().filter(|t| !t.trim().is_empty()),
+            metrics_open: var_or("WHALE_METRICS_OPEN", false)?,
+            metrics_refresh: Duration::from_secs(var_or("WHALE_METRICS_REFRESH_SECS", 15u64)?.max(1)),
+            graphiql: var_or("WHALE_GRAPHIQL", false)?,
             bind,
             cors_origins: origins.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect(),
             max_body_bytes: var_or("WHALE_MAX_BODY_BYTES", 1 << 20)?,

@@ -148,12 +148,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_logs()?;
     let cli = Cli::parse();
     match cli.command {
         Command::Serve { bind } => {
@@ -292,4 +287,18 @@ async fn connection() -> anyhow::Result<diesel_async::AsyncPgConnection> {
     let config = DatabaseConfig::from_environment()?;
     db::migrate::run(&config.url).await?;
     Ok(diesel_async::AsyncPgConnection::establish(&config.url).await?)
+}
+
+/// Logs to stderr: `RUST_LOG` picks what; `WHALE_LOG_FORMAT=json` writes one JSON object a line
+/// (for log collectors), otherwise text, coloured only when stderr is a terminal.
+fn init_logs() -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=info".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match std::env::var("WHALE_LOG_FORMAT").as_deref() {
+        Ok("json") => logs.json().with_current_span(true).init(),
+        Ok("text") | Err(_) => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+        Ok(other) => anyhow::bail!("WHALE_LOG_FORMAT={other:?} is not a valid value (text or json)"),
+    }
+    Ok(())
 }

@@ -49,6 +49,7 @@ pub async fn prepare(config: &Config) -> anyhow::Result<App> {
         subscriptions: Default::default(),
         limits: config.http.websocket,
     };
+    let metrics = http::metrics::HttpMetrics::default();
     let state = AppState {
         api,
         keys,
@@ -58,9 +59,12 @@ pub async fn prepare(config: &Config) -> anyhow::Result<App> {
         max_body_bytes: config.http.max_body_bytes,
         // the request's own timeout, and then some
         idempotency_lease: Duration::from_secs(config.http.query_timeout_secs + 30),
-        metrics: http::metrics::HttpMetrics::default(),
+        metrics: metrics.clone(),
         metrics_token: config.http.metrics_token.clone(),
+        metrics_open: config.http.metrics_open,
+        graphiql: config.http.graphiql,
     };
+    http::metrics::spawn_refresher(&metrics, pool.clone(), config.http.metrics_refresh, jobs::JobKind::ALL.map(jobs::JobKind::as_str).to_vec());
     Ok(App { router: http::router(state, &config.http), pool, notifications })
 }
 
@@ -77,7 +81,7 @@ pub async fn serve(config: &Config, listener: TcpListener, shutdown: impl Future
     tokio::spawn(backfill_enrichment(pool.clone()));
     let (stop, stopped) = watch::channel(false);
     let workers = start_workers(config, &pool, config.jobs.workers, &notifications, &stopped)?;
-    tracing::info!(address = %listener.local_addr()?, workers = workers.len(), "listening; GraphiQL at /graphql");
+    tracing::info!(address = %listener.local_addr()?, workers = workers.len(), graphiql = config.http.graphiql, "listening");
     http::listener::serve(listener, router, config.http.connections, shutdown).await;
     stop_workers(&stop, workers).await;
     Ok(())

@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod migrate;
 pub mod notes;
 pub mod pool;
+pub mod queue_counts;
 pub mod prepared;
 pub mod rate_limits;
 pub mod schema;

@@ -71,7 +71,7 @@ pub fn parse_url(field: &str, text: &str, allow_private: bool) -> Result<Url, In
         Some(Host::Domain(_)) => None,
     };
     if let Some(ip) = ip.filter(|ip| !allow_private && !is_public(*ip)) {
-        return Err(InputError::new(field, format!("must not point at a private, loopback or link-local address ({ip})")));
+        return Err(InputError::new(field, format!("must not point at a private, loopback or link-local address ({ip}); a server for development can allow them with WHALE_WEBHOOK_ALLOW_PRIVATE=true")));
     }
     Ok(url)
 }
@@ -182,7 +182,7 @@ mod tests {
         ];
         for private in private {
             let err = parse_url("url", private, false).expect_err(private);
-            assert!(err.message.contains("private"), "{}", err.message);
+            assert!(err.message.contains("private") && err.message.contains("WHALE_WEBHOOK_ALLOW_PRIVATE=true"), "{}", err.message);
             assert!(parse_url("url", private, true).is_ok(), "{private}");
         }
         for public in ["http://93.184.215.14/hook", "http://[2606:4700::1111]/", "http://[64:ff9b::5db8:d70e]/", "http://[2002:5db8:d70e::1]/"] {

@@ -1,11 +1,14 @@
 //! `/graphql` following the GraphQL over HTTP spec: POST with `application/json`; GET for
 //! queries only (405 for mutations); `application/graphql-response+json` when accepted, with 4xx
-//! statuses for request errors; `application/json` (always 200) otherwise; GraphiQL for browsers.
+//! statuses for request errors; `application/json` (always 200) otherwise; GraphiQL for browsers
+//! (`graphiql`) when it is enabled.
 //! Whatever the media type, a rate-limited request is 429 and a database outage 503, both with
 //! `Retry-After`. The key is checked before anything of the request is parsed but its JSON. A
 //! POST may carry an `Idempotency-Key` (`idempotency`).
 
 use super::AppState;
+use super::graphiql;
+use super::request_id::RequestId;
 use super::auth::bearer;
 use super::idempotency;
 use crate::db::idempotency::{Claim, Recorded};
@@ -13,12 +16,11 @@ use crate::graphql::context::{RequestContext, Transport};
 use crate::graphql::errors::{code, request_level};
 use crate::graphql::policy::{Executed, Refusal, UNAVAILABLE_RETRY_AFTER_SECS};
 use crate::error::AppError;
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use axum::body::{Body, to_bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tracing::Instrument;
@@ -36,12 +38,12 @@ struct GetRequest {
     variables: Option<String>,
 }
 
-/// `GET /graphql`: GraphiQL for a browser asking for HTML, otherwise a query in the URL.
-pub async fn get_graphql(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
+/// `GET /graphql`: GraphiQL for a browser asking for HTML (when enabled), otherwise a query in
+/// the URL.
+pub async fn get_graphql(State(state): State<AppState>, request_id: RequestId, headers: HeaderMap, uri: Uri) -> Response {
     let query_string = uri.query().unwrap_or("");
-    if query_string.is_empty() && accepts(&headers, "text/html") {
-        return Html(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql/ws").title("Whale CRM").finish())
-            .into_response();
+    if state.graphiql && query_string.is_empty() && accepts(&headers, "text/html") {
+        return graphiql::page(&headers);
     }
     let bad = || request_error(StatusCode::BAD_REQUEST, "the URL does not hold a GraphQL request (`?query=...&variables=<JSON>`)", code::BAD_USER_INPUT);
     let Ok(get) = serde_urlencoded::from_str::<GetRequest>(query_string) else { return bad() };
@@ -51,11 +53,11 @@ pub async fn get_graphql(State(state): State<AppState>, headers: HeaderMap, uri:
     };
     let mut request = async_graphql::Request::new(get.query).variables(variables);
     request.operation_name = get.operation_name;
-    execute(state, headers, request, Transport::HttpGet, None).await
+    execute(state, request_id, headers, request, Transport::HttpGet, None).await
 }
 
 /// `POST /graphql` with a JSON body `{query, operationName, variables}`.
-pub async fn post_graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+pub async fn post_graphql(State(state): State<AppState>, request_id: RequestId, headers: HeaderMap, body: Body) -> Response {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !is_json(content_type) {
         return request_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "send the request as Content-Type: application/json", code::BAD_USER_INPUT);
@@ -78,7 +80,7 @@ pub async fn post_graphql(State(state): State<AppState>, headers: HeaderMap, bod
             return request_error(StatusCode::BAD_REQUEST, message, code::BAD_USER_INPUT);
         }
     };
-    execute(state, headers, request, Transport::HttpPost, Some(&bytes)).await
+    execute(state, request_id, headers, request, Transport::HttpPost, Some(&bytes)).await
 }
 
 /// `application/json`, or a `+json` type (`application/graphql+json`), with any parameters.
@@ -88,8 +90,14 @@ fn is_json(content_type: &str) -> bool {
 }
 
 /// Runs a request; `body` is the POST body, for `Idempotency-Key`.
-async fn execute(state: AppState, headers: HeaderMap, request: async_graphql::Request, transport: Transport, body: Option<&[u8]>) -> Response {
-    let request_id = uuid::Uuid::new_v4().simple().to_string();
+async fn execute(
+    state: AppState,
+    RequestId(request_id): RequestId,
+    headers: HeaderMap,
+    request: async_graphql::Request,
+    transport: Transport,
+    body: Option<&[u8]>,
+) -> Response {
     let span = tracing::info_span!("graphql", request_id = %request_id, store = tracing::field::Empty);
     async move {
         let key = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(bearer);
@@ -99,10 +107,10 @@ async fn execute(state: AppState, headers: HeaderMap, request: async_graphql::Re
         };
         tracing::Span::current().record("store", tracing::field::display(grant.store_id));
         let claimed = match (body, idempotency::key_of(&headers)) {
-            (_, Err(message)) => return with_request_id(request_error(StatusCode::BAD_REQUEST, &message, code::BAD_USER_INPUT), &request_id),
+            (_, Err(message)) => return request_error(StatusCode::BAD_REQUEST, &message, code::BAD_USER_INPUT),
             (Some(body), Ok(Some(key))) => match idempotency::claim(&state.pool, grant.store_id, key, body, state.idempotency_lease).await {
                 Ok(Ok(claimed)) => Some(claimed),
-                Ok(Err(answer)) => return with_request_id(unclaimed(answer), &request_id),
+                Ok(Err(answer)) => return unclaimed(answer),
                 Err(err) => return unauthenticated(err, &request_id),
             },
             _ => None,
@@ -120,7 +128,7 @@ async fn execute(state: AppState, headers: HeaderMap, request: async_graphql::Re
             (Some(claimed), _) => claimed.release().await,
             _ => {}
         }
-        rendered.into_response(&request_id)
+        rendered.into_response()
     }
     .instrument(span)
     .await
@@ -161,7 +169,7 @@ fn unauthenticated(err: AppError, request_id: &str) -> Response {
     if retry {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECS));
     }
-    with_request_id(response, request_id)
+    response
 }
 
 /// A GraphQL response body, serialised straight from the executor's values. A request error
@@ -190,7 +198,7 @@ impl Rendered {
         Recorded { status: self.status.as_u16(), content_type: self.content_type.to_owned(), body: String::from_utf8_lossy(&self.body).into_owned() }
     }
 
-    fn into_response(self, request_id: &str) -> Response {
+    fn into_response(self) -> Response {
         let mut out = (self.status, [(header::CONTENT_TYPE, HeaderValue::from_static(self.content_type))], self.body).into_response();
         if let Some(secs) = self.retry_after {
             out.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
@@ -198,7 +206,7 @@ impl Rendered {
         if self.allow_post {
             out.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
         }
-        with_request_id(out, request_id)
+        out
     }
 }
 
@@ -236,13 +244,6 @@ fn render(headers: &HeaderMap, executed: Executed) -> Rendered {
     Rendered { status, content_type, body, retry_after, allow_post: executed.refusal == Some(Refusal::MethodNotAllowed) }
 }
 
-fn with_request_id(mut response: Response, request_id: &str) -> Response {
-    if let Ok(id) = HeaderValue::from_str(request_id) {
-        response.headers_mut().insert("x-request-id", id);
-    }
-    response
-}
-
 fn request_error(status: StatusCode, message: &str, code: &str) -> Response {
     json_response(status, "application/json", json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }))
 }
@@ -252,7 +253,7 @@ fn json_response(status: StatusCode, content_type: &'static str, body: Value) ->
 }
 
 /// Whether the request asked for a diagnostic with `Whale-Debug: <what>[, ...]`.
-fn wants_debug(headers: &HeaderMap, what: &str) -> bool {
+pub(super) fn wants_debug(headers: &HeaderMap, what: &str) -> bool {
     headers.get_all("whale-debug").iter().filter_map(|v| v.to_str().ok()).any(|v| v.split(',').any(|w| w.trim().eq_ignore_ascii_case(what)))
 }
 

@@ -103,7 +103,7 @@ impl Sender {
         }
         let refused = std::iter::successors(Some(err as &dyn std::error::Error), |e| e.source()).any(|e| e.to_string() == PRIVATE_ONLY);
         if refused {
-            format!("refused: the host {PRIVATE_ONLY}")
+            format!("refused: the host {PRIVATE_ONLY} (allowed only with WHALE_WEBHOOK_ALLOW_PRIVATE=true, for development)")
         } else if err.is_connect() {
             "could not connect".to_owned()
         } else if err.is_redirect() {
@@ -199,7 +199,7 @@ mod tests {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let attempt = send(&sender(false), &format!("http://localhost:{port}/hook")).await;
-        assert_eq!(attempt.error.as_deref(), Some("refused: the host resolves only to loopback, private or link-local addresses"));
+        assert_eq!(attempt.error.as_deref(), Some("refused: the host resolves only to loopback, private or link-local addresses (allowed only with WHALE_WEBHOOK_ALLOW_PRIVATE=true, for development)"));
         assert_eq!(attempt.response_status, None);
         // nothing connected
         assert!(tokio::time::timeout(Duration::from_millis(200), listener.accept()).await.is_err());

@@ -1,8 +1,9 @@
-//! `seed --demo`: a store of 300 believable customers with two years of history (orders with
+//! `seed --demo`: a store of the product page's own customers (`showcase`) and 300 believable customers with two years of history (orders with
 //! repeat behaviour, campaign emails, page views, support chats, notes), so GraphiQL shows
 //! something real. Deterministic: the same seed gives the same store.
 
 use super::bulk::{self, Events};
+use super::showcase;
 use crate::db::{api_keys, stores};
 use crate::domain::ids::StoreId;
 use diesel_async::AsyncPgConnection;
@@ -19,6 +20,8 @@ pub async fn load(conn: &mut AsyncPgConnection, store_name: &str) -> anyhow::Res
     }
     let store = stores::create(conn, store_name, "USD").await?;
     let key = api_keys::issue(conn, store, "demo", false).await?;
+    // first, so the bulk load's enrichment and behaviour pass covers them too
+    showcase::load(conn, store, chrono::Utc::now()).await?;
     bulk::load(conn, store, DEMO_CUSTOMERS, Events::Natural, 2026).await?;
     Ok((store, key))
 }

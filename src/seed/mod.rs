@@ -4,3 +4,4 @@ pub mod bulk;
 pub mod demo;
 pub mod history;
 pub mod people;
+pub mod showcase;

@@ -338,4 +338,13 @@ async fn a_csv_export_is_a_zip_of_one_file_per_section() {
     let mut addresses = String::new();
     std::io::Read::read_to_string(&mut files.by_name("addresses.csv").unwrap(), &mut addresses).unwrap();
     assert!(addresses.contains("\"Oslo, Norway\""), "{addresses}");
+    // a list the customer has nothing in still has its header row
+    for (file, header) in [("notes.csv", "author,body,createdAt,id,updatedAt"), ("segments.csv", "id,name,type")] {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut files.by_name(file).unwrap(), &mut text).unwrap();
+        assert_eq!(text, format!("{header}\n"), "{file}");
+    }
+    let mut activity = String::new();
+    std::io::Read::read_to_string(&mut files.by_name("activity.csv").unwrap(), &mut activity).unwrap();
+    assert!(activity.starts_with("agent,amount,"), "{activity}");
 }

@@ -33,6 +33,9 @@ pub fn test_config() -> Config {
             query_timeout_secs: 30,
             public_url: "http://whale.test".into(),
             metrics_token: None,
+            metrics_open: true,
+            metrics_refresh: std::time::Duration::from_millis(200),
+            graphiql: true,
             websocket: WsLimits {
                 init_timeout: std::time::Duration::from_secs(5),
                 per_connection: 100,

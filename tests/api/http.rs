@@ -129,10 +129,18 @@ async fn metrics_count_requests_by_route_and_show_the_queues() {
     let app = TestApp::spawn().await;
     app.create_customer(json!({ "email": unique_email("metrics") })).await;
     let _ = app.client.get(app.url(&format!("/downloads/dreq_{}", "0".repeat(32)))).send().await.unwrap();
-    let response = app.client.get(app.url("/metrics")).send().await.unwrap();
-    assert_eq!(response.status(), 200);
-    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("application/openmetrics-text"));
-    let text = response.text().await.unwrap();
+    // the queue gauges are read in the background: wait for a read that saw the customer's jobs
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let text = loop {
+        let response = app.client.get(app.url("/metrics")).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert!(response.headers()["content-type"].to_str().unwrap().starts_with("application/openmetrics-text"));
+        let text = response.text().await.unwrap();
+        if text.contains("# TYPE whale_jobs gauge") || std::time::Instant::now() > deadline {
+            break text;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
     assert!(text.contains("whale_http_requests_total{route=\"/graphql\",status=\"200\"}"), "{text}");
     // routes, not URLs: no ids in the labels
     assert!(text.contains("route=\"/downloads/{id}\"") && !text.contains("dreq_"), "{text}");

@@ -30,5 +30,6 @@ mod schema;
 mod seed;
 mod segments;
 mod subscriptions;
+mod surface;
 mod webhooks;
 mod websocket;

@@ -129,6 +129,8 @@ async fn private_addresses_are_refused_by_default() {
     for url in ["http://127.0.0.1:9/hook", "http://169.254.169.254/latest/meta-data/", "http://[::1]/hook", "http://10.0.0.8/hook"] {
         let body = app.gql(CREATE_ENDPOINT, json!({ "input": { "url": url, "events": ["CUSTOMER_CREATED"] } })).await;
         assert_eq!((error_code(&body), error_path(&body)), ("BAD_USER_INPUT".to_owned(), "input.url".to_owned()), "{url}: {body}");
+        // the error says how a development server allows them
+        assert!(body["errors"][0]["message"].as_str().unwrap().contains("WHALE_WEBHOOK_ALLOW_PRIVATE=true"), "{body}");
     }
     // a host name is checked where it resolves, when a delivery connects (`jobs::webhooks`)
     let body = app.gql(CREATE_ENDPOINT, json!({ "input": { "url": "http://localhost:9/hook", "events": ["CUSTOMER_CREATED"] } })).await;
