@@ -106,6 +106,10 @@ async fn an_exhausted_share_of_the_pool_is_503_with_retry_after() {
     let response = app.client.post(app.url("/graphql")).bearer_auth(&app.key).json(&json!({ "query": "{ customers { totalCount } }" })).send().await.unwrap();
     assert_eq!(response.status(), 503);
     assert_eq!(response.headers()["retry-after"], "2");
+    // like every API answer, neither cached nor sniffed, and with its request id
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    assert!(response.headers().contains_key("x-request-id"));
     let body: Value = response.json().await.unwrap();
     assert_eq!(error_code(&body), "UNAVAILABLE");
     assert!(!body.to_string().contains("pool"), "{body}");
