@@ -156,12 +156,15 @@ async fn a_kept_alive_connection_is_closed_after_the_idle_timeout_but_not_while_
     // requests closer together than the idle timeout keep the connection, past the header
     // timeout too (a kept-alive connection's next head is not due until its first byte)
     let start = Instant::now();
+    let mut answered = Instant::now();
     while start.elapsed() < idle * 2 {
         assert_eq!(get(&mut stream, "/healthz").await, Some(200), "after {:?}", start.elapsed());
+        answered = Instant::now();
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    let lived = closed_within(&mut stream, Duration::from_secs(10)).await.expect("the idle connection is closed");
-    assert!(lived >= idle - Duration::from_millis(350), "closed after {lived:?} of quiet (idle timeout {idle:?})");
+    assert!(closed_within(&mut stream, Duration::from_secs(10)).await.is_some(), "the idle connection is closed");
+    let lived = answered.elapsed();
+    assert!(lived >= idle - Duration::from_millis(50), "closed after {lived:?} of quiet (idle timeout {idle:?})");
     assert!(lived < idle * 4, "an idle connection lived {lived:?} (idle timeout {idle:?})");
     println!("idle connection closed after {lived:?} of quiet (idle timeout {idle:?})");
 }
