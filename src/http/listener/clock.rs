@@ -46,7 +46,9 @@ pub enum Expiry {
 /// How long a connection may take.
 #[derive(Debug, Clone, Copy)]
 pub struct Deadlines {
+    /// For a request head, from its first byte (from the connection's start, for the first).
     pub header: Duration,
+    /// For a connection with nothing in flight, from when it last wrote.
     pub idle: Duration,
 }
 
@@ -127,6 +129,7 @@ pub struct Socket {
 }
 
 impl Socket {
+    /// `stream`, reporting to `activity`, holding `permit` until it is dropped.
     pub fn new(stream: TcpStream, activity: Arc<Activity>, permit: Permit) -> Self {
         Self { stream, activity, _permit: permit }
     }
