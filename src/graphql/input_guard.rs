@@ -7,9 +7,9 @@
 
 use crate::domain::nul;
 use async_graphql::parser::types::{ExecutableDocument, OperationDefinition, Selection, SelectionSet};
+use async_graphql_value::Value as InlineValue;
 use async_graphql::{Name, Pos, Value, Variables};
 use std::collections::{HashMap, HashSet};
-use std::convert::Infallible;
 
 /// A value refused, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,32 +23,29 @@ pub struct Refused {
 }
 
 /// Checks the arguments `operation` passes (with `variables` and their defaults in them), then
-/// every variable.
+/// every variable. Each variable's value is read once, however many arguments name it.
 pub fn check(document: &ExecutableDocument, operation: &OperationDefinition, variables: &Variables) -> Result<(), Refused> {
-    let defaults: HashMap<&str, Value> = operation
+    let sent: Vec<(&str, Vec<String>)> = variables.iter().filter_map(|(name, value)| Some((name.as_str(), find(value)?))).collect();
+    let defaulted: Vec<(&str, Vec<String>)> = operation
         .variable_definitions
         .iter()
-        .filter_map(|d| Some((d.node.name.node.as_str(), d.node.default_value.as_ref()?.node.clone())))
+        .filter_map(|d| Some((d.node.name.node.as_str(), find(&d.node.default_value.as_ref()?.node)?)))
         .collect();
-    let mut walk = Walk { document, variables, defaults, seen: HashSet::new() };
+    // what an argument naming a variable holds: the value sent, else the default
+    let mut refused: HashMap<&str, Vec<String>> = defaulted.iter().filter(|(name, _)| variables.get(&Name::new(name)).is_none()).cloned().collect();
+    refused.extend(sent.iter().cloned());
+    let mut walk = Walk { document, refused, seen: HashSet::new() };
     walk.selection_set(&operation.selection_set.node)?;
-    for (name, value) in variables.iter() {
-        if let Some(path) = find(value) {
-            return Err(Refused { path: [format!("${name}")].into_iter().chain(path).collect(), pos: None, message: nul::MESSAGE });
-        }
-    }
-    for (name, value) in &walk.defaults {
-        if let Some(path) = find(value) {
-            return Err(Refused { path: [format!("${name}")].into_iter().chain(path).collect(), pos: None, message: nul::MESSAGE });
-        }
+    if let Some((name, path)) = sent.into_iter().chain(defaulted).next() {
+        return Err(Refused { path: [format!("${name}")].into_iter().chain(path).collect(), pos: None, message: nul::MESSAGE });
     }
     Ok(())
 }
 
 struct Walk<'a> {
     document: &'a ExecutableDocument,
-    variables: &'a Variables,
-    defaults: HashMap<&'a str, Value>,
+    /// Variables whose value holds a NUL character, and where in it.
+    refused: HashMap<&'a str, Vec<String>>,
     /// Fragments already walked (their arguments are the same wherever they are spread).
     seen: HashSet<&'a Name>,
 }
@@ -59,12 +56,7 @@ impl<'a> Walk<'a> {
             match &item.node {
                 Selection::Field(field) => {
                     for (name, value) in &field.node.arguments {
-                        let value = value.node.clone().into_const_with(|variable| {
-                            let found = self.variables.get(&variable).cloned().or_else(|| self.defaults.get(variable.as_str()).cloned());
-                            Ok::<_, Infallible>(found.unwrap_or(Value::Null))
-                        });
-                        let Ok(value) = value;
-                        if let Some(below) = find(&value) {
+                        if let Some(below) = self.argument(&value.node) {
                             let path = [name.node.to_string()].into_iter().chain(below).collect();
                             return Err(Refused { path, pos: Some(field.pos), message: nul::MESSAGE });
                         }
@@ -83,6 +75,21 @@ impl<'a> Walk<'a> {
             }
         }
         Ok(())
+    }
+
+    /// The path below an argument's inline value to a NUL character, in the value itself or in
+    /// a variable it names.
+    fn argument(&self, value: &InlineValue) -> Option<Vec<String>> {
+        match value {
+            InlineValue::Variable(name) => self.refused.get(name.as_str()).cloned(),
+            InlineValue::String(s) if s.contains('\0') => Some(Vec::new()),
+            InlineValue::Enum(name) if name.contains('\0') => Some(Vec::new()),
+            InlineValue::List(items) => items.iter().enumerate().find_map(|(i, v)| self.argument(v).map(|p| prefixed(i.to_string(), p))),
+            InlineValue::Object(map) => map.iter().find_map(|(k, v)| {
+                if k.contains('\0') { Some(vec![nul::printable(k)]) } else { self.argument(v).map(|p| prefixed(k.to_string(), p)) }
+            }),
+            _ => None,
+        }
     }
 }
 

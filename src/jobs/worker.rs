@@ -66,16 +66,14 @@ struct Lane {
 }
 
 impl Lane {
-    /// Every lane, in the order served, for `workers` workers.
+    /// Every lane, in the order served, for `workers` workers: the lanes after the first share
+    /// one room of all workers but one, so one is always free for the first lane's work.
     fn all(workers: usize) -> Vec<Lane> {
+        let later = Arc::new(Semaphore::new(workers.saturating_sub(1).max(1)));
         LANES
             .iter()
             .enumerate()
-            .map(|(n, &name)| Lane {
-                name,
-                kinds: JobKind::in_lane(name).into(),
-                room: (n > 0).then(|| Arc::new(Semaphore::new(workers.saturating_sub(1).max(1)))),
-            })
+            .map(|(n, &name)| Lane { name, kinds: JobKind::in_lane(name).into(), room: (n > 0).then(|| later.clone()) })
             .collect()
     }
 }
@@ -203,5 +201,21 @@ impl Worker {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_later_lanes_share_one_room_of_all_workers_but_one() {
+        let lanes = Lane::all(2);
+        assert!(lanes[0].room.is_none());
+        let rooms: Vec<&Arc<Semaphore>> = lanes[1..].iter().map(|lane| lane.room.as_ref().unwrap()).collect();
+        assert!(rooms.iter().all(|room| Arc::ptr_eq(room, rooms[0])));
+        // a refit in one later lane leaves no room for a delivery in another: one worker stays free
+        let _refit = rooms[0].clone().try_acquire_owned().unwrap();
+        assert!(rooms[1].clone().try_acquire_owned().is_err());
     }
 }
