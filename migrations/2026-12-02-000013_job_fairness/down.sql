@@ -1,3 +1,5 @@
+DROP TRIGGER jobs_lane_by_kind ON jobs;
+DROP FUNCTION jobs_lane_by_kind();
 DROP TABLE job_turns;
 CREATE INDEX jobs_ready_idx ON jobs (run_at) WHERE state = 'queued';
 DROP INDEX jobs_running_idx;

@@ -1,6 +1,6 @@
 -- Fair background work. Every job belongs to a lane, chosen by its kind: data requests
 -- (erasures, exports and their expiry), maintenance (refits, enrichment) and webhooks. Workers
--- serve the lanes in that order and keep a worker free of the later lanes, so a data request
+-- serve the lanes in that order and keep each later lane from taking every worker, so a data request
 -- never waits behind a webhook delivery. Within a lane the next job comes from the store served
 -- least recently (its turn row below), not from the oldest job in the whole queue, and a store
 -- has at most a few jobs of one lane running at once, so one store's backlog or slow webhook
@@ -32,3 +32,20 @@ CREATE TABLE job_turns (
 );
 CREATE INDEX job_turns_round_idx ON job_turns (lane, served_at);
 INSERT INTO job_turns (lane, store_id) SELECT DISTINCT lane, store_id FROM jobs WHERE state IN ('queued', 'running');
+
+-- A writer that does not name the lane (a server of the version before this one, during a
+-- rolling upgrade) still queues jobs that are claimed: the lane is chosen by the kind, and the
+-- store's turn row made if it is missing.
+CREATE FUNCTION jobs_lane_by_kind() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.lane IS NULL THEN
+        NEW.lane := CASE
+            WHEN NEW.kind = 'webhook.deliver' THEN 'webhooks'
+            WHEN NEW.kind IN ('data_request.erasure', 'data_request.export', 'data_export.expire') THEN 'data_requests'
+            ELSE 'maintenance'
+        END;
+        INSERT INTO job_turns (lane, store_id) VALUES (NEW.lane, NEW.store_id) ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER jobs_lane_by_kind BEFORE INSERT ON jobs FOR EACH ROW EXECUTE FUNCTION jobs_lane_by_kind();

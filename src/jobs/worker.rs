@@ -3,9 +3,12 @@
 //!
 //! Lanes are served in order ([`super::LANES`]): a worker looks at data requests first, then
 //! maintenance, then webhook deliveries. Every lane but the first may occupy at most all workers
-//! of the process but one, so with two or more workers one is always free to take an erasure or
-//! an export at once, however many slow deliveries are running; with one worker the lanes are
-//! served in turn, each data request taken as soon as the job running finishes. (A reserved
+//! of the process but one, so with two or more workers neither refits nor slow deliveries alone
+//! can take every worker from an erasure or an export; when both lanes are busy at once, a data
+//! request waits for the first of their running jobs to end (each bounded by its timeout), not
+//! for their queues. (Rooms per lane rather than one room for both: one shared room would make
+//! refits wait behind slow deliveries instead.) With one worker the lanes are served in turn,
+//! each data request taken as soon as the job running finishes. (A reserved
 //! worker rather than a priority alone, because a priority does not help once every worker sits
 //! in a 10 s webhook call.)
 
@@ -66,14 +69,17 @@ struct Lane {
 }
 
 impl Lane {
-    /// Every lane, in the order served, for `workers` workers: the lanes after the first share
-    /// one room of all workers but one, so one is always free for the first lane's work.
+    /// Every lane, in the order served, for `workers` workers: each lane after the first may
+    /// hold all workers but one.
     fn all(workers: usize) -> Vec<Lane> {
-        let later = Arc::new(Semaphore::new(workers.saturating_sub(1).max(1)));
         LANES
             .iter()
             .enumerate()
-            .map(|(n, &name)| Lane { name, kinds: JobKind::in_lane(name).into(), room: (n > 0).then(|| later.clone()) })
+            .map(|(n, &name)| Lane {
+                name,
+                kinds: JobKind::in_lane(name).into(),
+                room: (n > 0).then(|| Arc::new(Semaphore::new(workers.saturating_sub(1).max(1)))),
+            })
             .collect()
     }
 }
@@ -204,18 +210,3 @@ impl Worker {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_later_lanes_share_one_room_of_all_workers_but_one() {
-        let lanes = Lane::all(2);
-        assert!(lanes[0].room.is_none());
-        let rooms: Vec<&Arc<Semaphore>> = lanes[1..].iter().map(|lane| lane.room.as_ref().unwrap()).collect();
-        assert!(rooms.iter().all(|room| Arc::ptr_eq(room, rooms[0])));
-        // a refit in one later lane leaves no room for a delivery in another: one worker stays free
-        let _refit = rooms[0].clone().try_acquire_owned().unwrap();
-        assert!(rooms[1].clone().try_acquire_owned().is_err());
-    }
-}

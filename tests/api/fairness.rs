@@ -201,3 +201,20 @@ async fn erasure_before_older_deliveries(app: TestApp) {
     assert!(took < SLOW * 2, "the erasure took {took:?}");
     assert!(pending >= 3, "the erasure waited for the older deliveries ({pending} left)");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_queued_without_a_lane_by_an_older_server_is_still_claimed() {
+    let (store, _) = new_store("older writer", false).await;
+    let kind = own_lane("older");
+    // what the server before lanes inserted: no lane, no turn row
+    execute_sql(&format!(
+        "INSERT INTO jobs (id, store_id, kind, payload, max_attempts) VALUES ('{}', '{}', '{kind}', '{{}}', 3)",
+        uuid::Uuid::new_v4(),
+        store.0
+    ))
+    .await;
+    let claim = Claim { worker: "test-fair-worker", lane: "maintenance", kinds: &[kind], per_store: 1000, lease_secs: 60.0 };
+    let job = job_claims::claim(&mut connection().await, &claim).await.unwrap().expect("claimed in the lane its kind falls in");
+    assert_eq!(job.store_id, store.0);
+    assert!(jobs::succeed(&mut connection().await, JobId(job.id), "test-fair-worker").await.unwrap());
+}
