@@ -62,6 +62,24 @@ pub struct RawActivity {
     pub properties: Option<Value>,
 }
 
+impl RawActivity {
+    /// An event of `kind` with only its title: the time it is recorded, no amount or ids.
+    pub fn titled(kind: ActivityKind, title: &str) -> Self {
+        Self {
+            kind,
+            title: title.to_owned(),
+            occurred_at: None,
+            amount: None,
+            external_id: None,
+            order_id: None,
+            campaign_id: None,
+            referrer: None,
+            agent: None,
+            properties: None,
+        }
+    }
+}
+
 /// A validated event, ready to store.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewActivity {
@@ -139,18 +157,7 @@ mod tests {
     use serde_json::json;
 
     fn raw(kind: ActivityKind) -> RawActivity {
-        RawActivity {
-            kind,
-            title: "Order #1047 placed".into(),
-            occurred_at: None,
-            amount: None,
-            external_id: None,
-            order_id: None,
-            campaign_id: None,
-            referrer: None,
-            agent: None,
-            properties: None,
-        }
+        RawActivity::titled(kind, "Order #1047 placed")
     }
 
     fn err(raw: RawActivity) -> Vec<String> {

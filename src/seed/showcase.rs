@@ -27,18 +27,7 @@ fn customer(raw: &RawNewCustomer) -> anyhow::Result<NewCustomer> {
 }
 
 fn event(kind: ActivityKind, title: &str, at: DateTime<Utc>, now: DateTime<Utc>) -> RawActivity {
-    RawActivity {
-        kind,
-        title: title.to_owned(),
-        occurred_at: Some(at.min(now)),
-        amount: None,
-        external_id: None,
-        order_id: None,
-        campaign_id: None,
-        referrer: None,
-        agent: None,
-        properties: None,
-    }
+    RawActivity { occurred_at: Some(at.min(now)), ..RawActivity::titled(kind, title) }
 }
 
 /// John Rivera's history: orders evenly from `first_order` to eight days ago, the last one
